@@ -23,3 +23,15 @@ walship_select_jdk() {
   echo "walship: install one, e.g. 'apt-get install openjdk-21-jdk-headless', or set JAVA_HOME." >&2
   return 1
 }
+
+# Maven with quiet JDK warnings (Maven 3.8's bundled Guava uses sun.misc.Unsafe, which JDK 24+
+# reports on every run) and no ANSI colour codes in logs.
+walship_mvn() {
+  local major
+  major=$(walship_java_major "$JAVA_HOME")
+  if [ -n "$major" ] && [ "$major" -ge 24 ]; then
+    MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -Dstyle.color=never "$@"
+  else
+    mvn -Dstyle.color=never "$@"
+  fi
+}
