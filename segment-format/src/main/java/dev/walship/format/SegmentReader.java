@@ -109,8 +109,8 @@ public final class SegmentReader implements Closeable {
     long commitCountField = b.u32(OFF_COMMIT_COUNT);
     long pageCountField = b.u32(OFF_PAGE_COUNT);
     long bodyLength = b.i64(OFF_BODY_LENGTH);
-    if (bodyLength < 0 || bodyLength > size) {
-      throw fail(OFF_BODY_LENGTH, "body length", "0.." + size, bodyLength);
+    if (bodyLength < 0 || bodyLength > Long.MAX_VALUE / 2) {
+      throw fail(OFF_BODY_LENGTH, "body length", "0..2^62", bodyLength);
     }
     long expectedSize = bodyStart(commitCountField, pageCountField) + bodyLength + TRAILER_SIZE;
     if (size < expectedSize) {
