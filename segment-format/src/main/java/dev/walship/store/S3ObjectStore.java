@@ -76,7 +76,6 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  */
 final class S3ObjectStore implements ObjectStore {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(S3ObjectStore.class);
-  private static final int DELETE_BATCH = 1000;
   private static final Set<String> RETRYABLE_CODES =
       Set.of(
           "SlowDown",
@@ -105,15 +104,17 @@ final class S3ObjectStore implements ObjectStore {
    * @param maxDelay cap on one backoff delay
    * @param multipartThresholdBytes files at least this large are uploaded in parts
    * @param partSizeBytes size of each part but the last (S3 wants >= 5 MiB)
+   * @param deleteBatchSize keys per DeleteObjects request (S3 allows at most 1,000)
    */
   record Tuning(
       int maxAttempts,
       Duration baseDelay,
       Duration maxDelay,
       long multipartThresholdBytes,
-      long partSizeBytes) {
+      long partSizeBytes,
+      int deleteBatchSize) {
     static final Tuning DEFAULT =
-        new Tuning(5, Duration.ofMillis(100), Duration.ofSeconds(5), 64L << 20, 16L << 20);
+        new Tuning(5, Duration.ofMillis(100), Duration.ofSeconds(5), 64L << 20, 16L << 20, 1000);
 
     Tuning {
       if (maxAttempts < 1) {
@@ -124,10 +125,21 @@ final class S3ObjectStore implements ObjectStore {
             "need 1 <= partSizeBytes <= multipartThresholdBytes, got " + partSizeBytes + " and "
                 + multipartThresholdBytes);
       }
+      if (deleteBatchSize < 1 || deleteBatchSize > 1000) {
+        throw new IllegalArgumentException("deleteBatchSize must be in 1..1000, got " + deleteBatchSize);
+      }
     }
 
     Tuning withMultipart(long thresholdBytes, long partBytes) {
-      return new Tuning(maxAttempts, baseDelay, maxDelay, thresholdBytes, partBytes);
+      return new Tuning(maxAttempts, baseDelay, maxDelay, thresholdBytes, partBytes, deleteBatchSize);
+    }
+
+    Tuning withDeleteBatchSize(int keys) {
+      return new Tuning(maxAttempts, baseDelay, maxDelay, multipartThresholdBytes, partSizeBytes, keys);
+    }
+
+    Tuning withRetries(int attempts, Duration base, Duration max) {
+      return new Tuning(attempts, base, max, multipartThresholdBytes, partSizeBytes, deleteBatchSize);
     }
   }
 
@@ -570,9 +582,9 @@ final class S3ObjectStore implements ObjectStore {
     for (String key : keys) {
       all.add(ObjectKeys.check(key));
     }
-    for (int from = 0; from < all.size(); from += DELETE_BATCH) {
+    for (int from = 0; from < all.size(); from += tuning.deleteBatchSize()) {
       List<ObjectIdentifier> batch = new ArrayList<>();
-      for (String key : all.subList(from, Math.min(all.size(), from + DELETE_BATCH))) {
+      for (String key : all.subList(from, Math.min(all.size(), from + tuning.deleteBatchSize()))) {
         batch.add(ObjectIdentifier.builder().key(target.fullKey(key)).build());
       }
       DeleteObjectsResponse response;

@@ -252,8 +252,9 @@ public interface ObjectStoreContract {
 
   @Test
   default void deleteAllRemovesManyKeysInBatches() throws Exception {
+    // 130 keys: S3 stores under test batch DeleteObjects by 50, so this takes three requests.
     try (ObjectStore store = newStore()) {
-      List<String> keys = IntStream.range(0, 1010).mapToObj(i -> String.format("d/%08x", i)).toList();
+      List<String> keys = IntStream.range(0, 130).mapToObj(i -> String.format("d/%08x", i)).toList();
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
         List<Future<String>> puts = new ArrayList<>();
