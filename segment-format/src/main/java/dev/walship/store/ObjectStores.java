@@ -1,7 +1,6 @@
 package dev.walship.store;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -89,7 +88,7 @@ public final class ObjectStores {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create store directory " + dir, e);
+      throw new ObjectStoreException("cannot create store directory " + dir + ": " + e, false, e);
     }
     return dir;
   }
