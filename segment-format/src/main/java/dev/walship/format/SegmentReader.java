@@ -330,6 +330,13 @@ public final class SegmentReader implements Closeable {
       if (offset != expectedOffset) {
         throw fail(pos + IE_BODY_OFFSET, "body offset of entry " + i, expectedOffset, offset);
       }
+      if (length > bodyLength - offset) {
+        throw fail(
+            pos + IE_STORED_LENGTH,
+            "stored length of entry " + i + " (within the body length " + bodyLength + ")",
+            "<= " + (bodyLength - offset),
+            length);
+      }
       crc.reset();
       b.crc(crc, bodyStart + offset, length);
       if ((int) crc.getValue() != pageCrc) {
