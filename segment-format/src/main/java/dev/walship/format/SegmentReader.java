@@ -375,10 +375,12 @@ public final class SegmentReader implements Closeable {
     return source;
   }
 
+  /** Incremental or snapshot (header byte 12). */
   public SegmentKind kind() {
     return kind;
   }
 
+  /** Compaction level, 0..255 (0 for segments written by the primary). */
   public int level() {
     return level;
   }
@@ -393,10 +395,12 @@ public final class SegmentReader implements Closeable {
     return pageSize;
   }
 
+  /** First TXID covered (the one the level-0 key is named by). */
   public long firstTxid() {
     return firstTxid;
   }
 
+  /** Last TXID covered, inclusive. */
   public long lastTxid() {
     return lastTxid;
   }
@@ -482,6 +486,45 @@ public final class SegmentReader implements Closeable {
     }
     int candidate = lo - 1;
     return candidate >= 0 && pageNumber(candidate) == pageNumber ? candidate : -1;
+  }
+
+  /**
+   * The images that take a database from TXID {@code afterTxid} to {@code uptoTxid} (DESIGN rule
+   * "apply up to any TXID inside a segment"): for each page number, the index of its newest image
+   * with {@code afterTxid < txid <= uptoTxid}, in page order, leaving out pages beyond the
+   * database size at {@code uptoTxid}. O(pageCount).
+   *
+   * @throws IllegalArgumentException unless {@code firstTxid - 1 <= afterTxid < uptoTxid <=
+   *     lastTxid}
+   */
+  public int[] imagesToApply(long afterTxid, long uptoTxid) {
+    if (afterTxid < firstTxid - 1 || uptoTxid <= afterTxid || uptoTxid > lastTxid) {
+      throw new IllegalArgumentException(
+          source + ": cannot apply ("
+              + afterTxid + ", " + uptoTxid + "] from a segment covering "
+              + firstTxid + ".." + lastTxid);
+    }
+    long size = commit(uptoTxid).dbSizePages();
+    int[] out = new int[pageCount];
+    int n = 0;
+    int chosen = -1;
+    long chosenPage = -1;
+    for (int i = 0; i < pageCount; i++) {
+      long page = pageNumber(i);
+      if (page != chosenPage && chosen >= 0) {
+        out[n++] = chosen;
+        chosen = -1;
+      }
+      long txid = pageTxid(i);
+      if (txid > afterTxid && txid <= uptoTxid && page <= size) {
+        chosen = i; // later indexes of the same page have higher TXIDs
+        chosenPage = page;
+      }
+    }
+    if (chosen >= 0) {
+      out[n++] = chosen;
+    }
+    return java.util.Arrays.copyOf(out, n);
   }
 
   /**

@@ -79,6 +79,38 @@ class SegmentRoundTripTest {
 
   @ParameterizedTest
   @EnumSource(Compression.class)
+  void imagesToApplyMatchesABruteForceReference(Compression compression) {
+    for (long seed = 0; seed < 80; seed++) {
+      Segment s = RandomSegments.generate(seed);
+      try (SegmentReader r = SegmentReader.open(SegmentCodec.encode(s, compression), "s")) {
+        for (long after = s.firstTxid() - 1; after < s.lastTxid(); after++) {
+          for (long upto = after + 1; upto <= s.lastTxid(); upto++) {
+            long size = s.commits().get((int) (upto - s.firstTxid())).dbSizePages();
+            java.util.TreeMap<Long, Integer> newest = new java.util.TreeMap<>();
+            for (int i = 0; i < s.pages().size(); i++) {
+              PageVersion p = s.pages().get(i);
+              if (p.txid() > after && p.txid() <= upto && p.pageNumber() <= size) {
+                newest.put(p.pageNumber(), i); // later indexes win
+              }
+            }
+            int[] expected = newest.values().stream().mapToInt(Integer::intValue).toArray();
+            assertArrayEquals(expected, r.imagesToApply(after, upto), after + ".." + upto);
+          }
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> r.imagesToApply(s.firstTxid() - 2, s.lastTxid()));
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> r.imagesToApply(s.lastTxid(), s.lastTxid()));
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> r.imagesToApply(s.firstTxid() - 1, s.lastTxid() + 1));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Compression.class)
   void findReturnsNewestVersionUpToTxid(Compression compression) {
     for (long seed = 0; seed < 60; seed++) {
       Segment s = RandomSegments.generate(seed);
