@@ -203,8 +203,13 @@ final class LocalDirectoryObjectStore implements ObjectStore {
 
   private <T> T withStoreLock(String key, Locked<T> body) {
     processLock.lock();
-    try (FileLock ignored = lockChannel.lock()) {
-      return body.run();
+    try {
+      FileLock fileLock = lockChannel.lock();
+      try {
+        return body.run();
+      } finally {
+        fileLock.release();
+      }
     } catch (IOException e) {
       throw new ObjectStoreException("write " + describe(key) + " failed: " + e, false, e);
     } finally {

@@ -45,7 +45,7 @@ public final class RetryingObjectStore implements ObjectStore {
     void sleep(Duration duration) throws InterruptedException;
 
     /** Sleeps on the calling thread. */
-    Sleeper REAL = duration -> Thread.sleep(duration.toMillis(), (int) (duration.toNanosPart() % 1_000_000));
+    Sleeper REAL = duration -> Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000);
   }
 
   /**

@@ -149,7 +149,6 @@ class S3ObjectStoreTest {
     private final int backendPort;
     private final int failures;
     private final boolean loseResponses;
-    private final Thread acceptor;
 
     FlakyFront(int backendPort, int failures) throws IOException {
       this(backendPort, failures, false);
@@ -160,7 +159,7 @@ class S3ObjectStoreTest {
       this.failures = failures;
       this.loseResponses = loseResponses;
       this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      this.acceptor = Thread.ofPlatform().daemon().name("flaky-front").start(this::acceptLoop);
+      Thread.ofPlatform().daemon().name("flaky-front").start(this::acceptLoop);
     }
 
     String targetUrl(String prefix) {
@@ -265,9 +264,8 @@ class S3ObjectStoreTest {
     }
 
     @Override
-    public void close() throws Exception {
-      server.close();
-      acceptor.join(5000);
+    public void close() throws IOException {
+      server.close(); // the acceptor thread ends on the closed socket
     }
   }
 }

@@ -58,6 +58,7 @@ public interface ObjectStoreContract {
     return b;
   }
 
+  /** Read-after-write: PUT, GET, HEAD and LIST agree on bytes, size and one unquoted ETag. */
   @Test
   default void putThenGetReturnsTheBytesAndOneEtagEverywhere() {
     try (ObjectStore store = newStore()) {
@@ -74,6 +75,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** A zero-byte object is an object, not an absence. */
   @Test
   default void emptyObjectRoundTrips() {
     try (ObjectStore store = newStore()) {
@@ -84,6 +86,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** A plain PUT replaces the object whole and changes its ETag. */
   @Test
   default void overwriteReplacesTheContentAndTheEtag() {
     try (ObjectStore store = newStore()) {
@@ -97,6 +100,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** A missing key is an empty answer, never an exception; getToFile leaves the destination alone. */
   @Test
   default void missingKeyIsEmptyEverywhere(@TempDir Path dir) throws IOException {
     try (ObjectStore store = newStore()) {
@@ -112,6 +116,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** Ranged GET returns exactly the slice, less past the end, and an empty array from the end on. */
   @Test
   default void rangedGetReturnsTheSliceAndLessPastTheEnd() {
     try (ObjectStore store = newStore()) {
@@ -136,6 +141,7 @@ public interface ObjectStoreContract {
     return out;
   }
 
+  /** getToFile replaces the destination with exactly the object's bytes and leaves no temporary file. */
   @Test
   default void getToFileReplacesTheDestination(@TempDir Path dir) throws IOException {
     try (ObjectStore store = newStore()) {
@@ -152,6 +158,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** Files above the multipart threshold upload in parts, round-trip byte for byte, and honour create-only. */
   @Test
   default void largeFilesStreamInPartsAndRoundTrip(@TempDir Path dir) throws IOException {
     try (ObjectStore store = newStore()) {
@@ -174,6 +181,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** put(Path) of a small file is one PUT; a missing source file fails and writes nothing. */
   @Test
   default void smallFilePutStreamsTheFile(@TempDir Path dir) throws IOException {
     try (ObjectStore store = newStore()) {
@@ -189,6 +197,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** LIST is in key order, filters by plain prefix, starts strictly after start-after, and pages without gaps or repeats. */
   @Test
   default void listHonoursPrefixStartAfterAndKeyOrder() {
     try (ObjectStore store = newStore()) {
@@ -237,6 +246,7 @@ public interface ObjectStoreContract {
     return infos.stream().map(ObjectInfo::key).toList();
   }
 
+  /** DELETE removes one key and is idempotent. */
   @Test
   default void deleteRemovesAndToleratesAbsentKeys() {
     try (ObjectStore store = newStore()) {
@@ -250,6 +260,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** deleteAll removes many keys across batches and ignores absent ones. */
   @Test
   default void deleteAllRemovesManyKeysInBatches() throws Exception {
     // 130 keys: S3 stores under test batch DeleteObjects by 50, so this takes three requests.
@@ -276,6 +287,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** Create-only: the second writer gets a non-retryable PreconditionFailedException naming the key; the first object stays. */
   @Test
   default void putIfAbsentCreatesOnceAndNeverReplaces() {
     try (ObjectStore store = newStore()) {
@@ -291,6 +303,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** 50 keys x 8 racing create-only writers: exactly one winner per key, and the stored object is the winner's. */
   @Test
   default void racingCreateOnlyWritersHaveExactlyOneWinnerPerKey() throws Exception {
     int keys = 50;
@@ -337,6 +350,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** If-Match: succeeds at the current ETag (quoted or not), fails on a stale ETag or a missing key. */
   @Test
   default void putIfMatchReplacesOnlyAtTheExpectedEtag() {
     try (ObjectStore store = newStore()) {
@@ -361,6 +375,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** Keys with slashes are flat names: a 'directory' is not an object, and '-' sorts before '/'. */
   @Test
   default void keysWithSlashesAreFlatNames() {
     try (ObjectStore store = newStore()) {
@@ -375,6 +390,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** Keys breaking the key rules are refused with IllegalArgumentException before any I/O. */
   @Test
   default void invalidKeysAreRejectedUpFront() {
     try (ObjectStore store = newStore()) {
@@ -386,6 +402,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** describe() names the store and never contains a secret. */
   @Test
   default void describeNamesTheStoreWithoutSecrets() {
     try (ObjectStore store = newStore()) {
