@@ -8,10 +8,10 @@ import java.util.Optional;
 /**
  * The seam between walship and the bucket: a flat key space of immutable-by-convention objects.
  *
- * <p>Keys are relative to the store's root (the bucket prefix or directory named by the target
- * URL, see {@link ObjectStores#open(String)}), use {@code /} as separator, and never start with
- * {@code /}. Listing order is the lexicographic order of the UTF-8 bytes of the key, which is why
- * every key walship writes uses fixed-width, zero-padded hex numbers.
+ * <p>Keys are relative to the store's root (the bucket prefix or directory named by the target URL,
+ * see {@link ObjectStores#open(String)}), use {@code /} as separator, and never start with {@code
+ * /}. Listing order is the lexicographic order of the UTF-8 bytes of the key, which is why every
+ * key walship writes uses fixed-width, zero-padded hex numbers.
  *
  * <p>Contracts every implementation honours (checked by the shared contract test suite):
  *
@@ -27,8 +27,8 @@ import java.util.Optional;
  * </ul>
  *
  * <p>Implementations: {@code ObjectStores.open("s3://...")} (AWS SDK v2) and {@code
- * ObjectStores.open("file:///...")} (a local directory); {@link RetryingObjectStore} adds
- * retries around any store. All are thread-safe. The contract test suite is {@code
+ * ObjectStores.open("file:///...")} (a local directory); {@link RetryingObjectStore} adds retries
+ * around any store. All are thread-safe. The contract test suite is {@code
  * dev.walship.store.testing.ObjectStoreContract} in segment-format's test-jar.
  */
 public interface ObjectStore extends AutoCloseable {
@@ -40,16 +40,16 @@ public interface ObjectStore extends AutoCloseable {
    * @return the new ETag (unquoted; the hex MD5 of the bytes on S3 and the local store)
    * @throws IllegalArgumentException if the key breaks the key rules (empty, leading or trailing
    *     {@code /}, empty or {@code .}/{@code ..} segment, backslash or control character)
-   * @throws ObjectStoreException if the write failed after retries (then it did not happen, or
-   *     may have happened if the exception is retryable)
+   * @throws ObjectStoreException if the write failed after retries (then it did not happen, or may
+   *     have happened if the exception is retryable)
    */
   String put(String key, byte[] data);
 
   /**
-   * Writes (or replaces) {@code key} with the contents of {@code file}, streaming it (multipart
-   * on S3 for files of 64 MiB and more, in 16 MiB parts) so memory stays bounded; returns the new
-   * ETag (for a multipart object an S3 ETag is not the content MD5). The file must not change
-   * while it is being written.
+   * Writes (or replaces) {@code key} with the contents of {@code file}, streaming it (multipart on
+   * S3 for files of 64 MiB and more, in 16 MiB parts) so memory stays bounded; returns the new ETag
+   * (for a multipart object an S3 ETag is not the content MD5). The file must not change while it
+   * is being written.
    *
    * @throws ObjectStoreException non-retryable if {@code file} cannot be read
    */
@@ -75,9 +75,9 @@ public interface ObjectStore extends AutoCloseable {
   String putIfAbsent(String key, Path file);
 
   /**
-   * Replaces {@code key} only if its current ETag equals {@code expectedEtag} (S3 {@code
-   * If-Match}, quoted or not); returns the new ETag. Used for compare-and-swap on small objects
-   * such as the lease: of two writers holding the same ETag at most one succeeds.
+   * Replaces {@code key} only if its current ETag equals {@code expectedEtag} (S3 {@code If-Match},
+   * quoted or not); returns the new ETag. Used for compare-and-swap on small objects such as the
+   * lease: of two writers holding the same ETag at most one succeeds.
    *
    * @throws PreconditionFailedException if the object is missing or its ETag differs
    * @throws IllegalArgumentException if {@code expectedEtag} is null or empty
@@ -86,8 +86,8 @@ public interface ObjectStore extends AutoCloseable {
 
   /**
    * Reads a whole object into memory with the ETag of exactly those bytes; empty if absent. For
-   * small objects (manifests, leases, segments already bounded in size); use {@link #getToFile}
-   * for snapshots.
+   * small objects (manifests, leases, segments already bounded in size); use {@link #getToFile} for
+   * snapshots.
    *
    * @throws ObjectStoreException if the read failed after retries (never for a missing key)
    */
@@ -116,10 +116,10 @@ public interface ObjectStore extends AutoCloseable {
 
   /**
    * Lists keys that start with {@code prefix} (plain string prefix, need not end with {@code /};
-   * empty for all) and sort strictly after {@code startAfter} (null: from the start), in key
-   * order, at most {@code maxKeys} of them (one page of an S3 ListObjectsV2, capped at 1,000;
-   * implementations may return fewer, an empty page means the end). Keys and {@code startAfter}
-   * are relative to the store root.
+   * empty for all) and sort strictly after {@code startAfter} (null: from the start), in key order,
+   * at most {@code maxKeys} of them (one page of an S3 ListObjectsV2, capped at 1,000;
+   * implementations may return fewer, an empty page means the end). Keys and {@code startAfter} are
+   * relative to the store root.
    *
    * @throws IllegalArgumentException if {@code maxKeys < 1}
    */
@@ -143,8 +143,8 @@ public interface ObjectStore extends AutoCloseable {
   void delete(String key);
 
   /**
-   * Deletes many keys (S3 DeleteObjects in batches of at most 1,000); absent keys are not an
-   * error. Not atomic: on failure some keys may be gone; calling again is safe (idempotent).
+   * Deletes many keys (S3 DeleteObjects in batches of at most 1,000); absent keys are not an error.
+   * Not atomic: on failure some keys may be gone; calling again is safe (idempotent).
    */
   void deleteAll(Collection<String> keys);
 

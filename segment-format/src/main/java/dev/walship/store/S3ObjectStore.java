@@ -51,20 +51,20 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
 /**
- * {@link ObjectStore} on S3 (or anything speaking its API) through the AWS SDK v2 sync client
- * with the Apache 5 HTTP client.
+ * {@link ObjectStore} on S3 (or anything speaking its API) through the AWS SDK v2 sync client with
+ * the Apache 5 HTTP client.
  *
- * <p>Retries: the SDK's standard retry strategy (5xx, throttling, timeouts, I/O errors) with
- * {@link Tuning#maxAttempts()} attempts and exponential backoff with jitter; a body stream that
- * breaks in {@link #getToFile} is retried here with the same bound. What escapes is an {@link
+ * <p>Retries: the SDK's standard retry strategy (5xx, throttling, timeouts, I/O errors) with {@link
+ * Tuning#maxAttempts()} attempts and exponential backoff with jitter; a body stream that breaks in
+ * {@link #getToFile} is retried here with the same bound. What escapes is an {@link
  * ObjectStoreException} naming {@code s3://bucket/key}, retryable or not.
  *
  * <p>Conditional writes: {@code If-None-Match: *} and {@code If-Match} on PutObject and
  * CompleteMultipartUpload. HTTP 412, and the 409 {@code ConditionalRequestConflict} that S3 and
- * MinIO answer when two conditional writes race, become {@link PreconditionFailedException}. If
- * the SDK had to retry a conditional write and the retry lost, the first attempt may have
- * succeeded unseen: the object is then read back and, if it holds exactly our bytes, the write
- * counts as ours.
+ * MinIO answer when two conditional writes race, become {@link PreconditionFailedException}. If the
+ * SDK had to retry a conditional write and the retry lost, the first attempt may have succeeded
+ * unseen: the object is then read back and, if it holds exactly our bytes, the write counts as
+ * ours.
  *
  * <p>Request checksums are computed and validated only where S3 requires them (DeleteObjects), so
  * S3-compatible servers that do not know the SDK's flexible checksums work.
@@ -72,7 +72,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * <p>Thread-safe: one S3Client with a connection pool, shared by all callers.
  */
 final class S3ObjectStore implements ObjectStore {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(S3ObjectStore.class);
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(S3ObjectStore.class);
   private static final Set<String> RETRYABLE_CODES =
       Set.of(
           "SlowDown",
@@ -119,24 +120,30 @@ final class S3ObjectStore implements ObjectStore {
       }
       if (partSizeBytes < 1 || multipartThresholdBytes < partSizeBytes) {
         throw new IllegalArgumentException(
-            "need 1 <= partSizeBytes <= multipartThresholdBytes, got " + partSizeBytes + " and "
+            "need 1 <= partSizeBytes <= multipartThresholdBytes, got "
+                + partSizeBytes
+                + " and "
                 + multipartThresholdBytes);
       }
       if (deleteBatchSize < 1 || deleteBatchSize > 1000) {
-        throw new IllegalArgumentException("deleteBatchSize must be in 1..1000, got " + deleteBatchSize);
+        throw new IllegalArgumentException(
+            "deleteBatchSize must be in 1..1000, got " + deleteBatchSize);
       }
     }
 
     Tuning withMultipart(long thresholdBytes, long partBytes) {
-      return new Tuning(maxAttempts, baseDelay, maxDelay, thresholdBytes, partBytes, deleteBatchSize);
+      return new Tuning(
+          maxAttempts, baseDelay, maxDelay, thresholdBytes, partBytes, deleteBatchSize);
     }
 
     Tuning withDeleteBatchSize(int keys) {
-      return new Tuning(maxAttempts, baseDelay, maxDelay, multipartThresholdBytes, partSizeBytes, keys);
+      return new Tuning(
+          maxAttempts, baseDelay, maxDelay, multipartThresholdBytes, partSizeBytes, keys);
     }
 
     Tuning withRetries(int attempts, Duration base, Duration max) {
-      return new Tuning(attempts, base, max, multipartThresholdBytes, partSizeBytes, deleteBatchSize);
+      return new Tuning(
+          attempts, base, max, multipartThresholdBytes, partSizeBytes, deleteBatchSize);
     }
   }
 
@@ -238,7 +245,10 @@ final class S3ObjectStore implements ObjectStore {
       if (failure instanceof PreconditionFailedException && retried(e)) {
         Optional<StoredObject> current = get(key);
         if (current.isPresent() && Arrays.equals(current.get().data(), data)) {
-          LOG.info("{} {}: an earlier attempt had already written these bytes", op, target.location(key));
+          LOG.info(
+              "{} {}: an earlier attempt had already written these bytes",
+              op,
+              target.location(key));
           return current.get().etag();
         }
       }
@@ -270,7 +280,8 @@ final class S3ObjectStore implements ObjectStore {
     } catch (SdkException e) {
       ObjectStoreException failure = translate(op, key, e, ifNoneMatch != null);
       if (failure instanceof PreconditionFailedException && retried(e) && holdsFile(key, file)) {
-        LOG.info("{} {}: an earlier attempt had already written this file", op, target.location(key));
+        LOG.info(
+            "{} {}: an earlier attempt had already written this file", op, target.location(key));
         return head(key).map(ObjectInfo::etag).orElseThrow(() -> failure);
       }
       throw failure;
@@ -298,7 +309,8 @@ final class S3ObjectStore implements ObjectStore {
             s3.uploadPart(
                     request,
                     RequestBody.fromContentProvider(
-                        new FileSliceProvider(file, offset, length), length,
+                        new FileSliceProvider(file, offset, length),
+                        length,
                         "application/octet-stream"))
                 .eTag();
         parts.add(CompletedPart.builder().partNumber(partNumber).eTag(etag).build());
@@ -318,7 +330,11 @@ final class S3ObjectStore implements ObjectStore {
         s3.abortMultipartUpload(b -> b.bucket(target.bucket()).key(fullKey).uploadId(uploadId));
       } catch (SdkException abortFailure) {
         e.addSuppressed(abortFailure);
-        LOG.warn("could not abort multipart upload {} of {}", uploadId, target.location(key), abortFailure);
+        LOG.warn(
+            "could not abort multipart upload {} of {}",
+            uploadId,
+            target.location(key),
+            abortFailure);
       }
       if (e instanceof UncheckedIOException io) {
         throw new ObjectStoreException(
@@ -471,12 +487,12 @@ final class S3ObjectStore implements ObjectStore {
           long copied = in.transferTo(Channels.newOutputStream(out));
           Long expected = in.response().contentLength();
           if (expected != null && copied != expected) {
-            throw new IOException(
-                "body ended after " + copied + " of " + expected + " bytes");
+            throw new IOException("body ended after " + copied + " of " + expected + " bytes");
           }
           out.force(true);
         }
-        Files.move(temp, destination, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            temp, destination, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         temp = null;
         return true;
       } catch (SdkException e) {
@@ -485,8 +501,11 @@ final class S3ObjectStore implements ObjectStore {
         }
         throw translate("GET", key, e, false);
       } catch (IOException e) {
-        if (Files.isDirectory(dir) && attempt < tuning.maxAttempts() && !(e instanceof java.nio.file.FileSystemException)) {
-          LOG.debug("GET {} broke mid-body (attempt {}), retrying", target.location(key), attempt, e);
+        if (Files.isDirectory(dir)
+            && attempt < tuning.maxAttempts()
+            && !(e instanceof java.nio.file.FileSystemException)) {
+          LOG.debug(
+              "GET {} broke mid-body (attempt {}), retrying", target.location(key), attempt, e);
           backoff(attempt);
           continue;
         }
@@ -507,7 +526,10 @@ final class S3ObjectStore implements ObjectStore {
   }
 
   private void backoff(int attempt) {
-    long max = Math.min(tuning.maxDelay().toMillis(), tuning.baseDelay().toMillis() << Math.min(attempt - 1, 20));
+    long max =
+        Math.min(
+            tuning.maxDelay().toMillis(),
+            tuning.baseDelay().toMillis() << Math.min(attempt - 1, 20));
     try {
       Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(max / 2, max + 1));
     } catch (InterruptedException e) {
@@ -588,7 +610,9 @@ final class S3ObjectStore implements ObjectStore {
       try {
         response =
             s3.deleteObjects(
-                b -> b.bucket(target.bucket()).delete(Delete.builder().objects(batch).quiet(true).build()));
+                b ->
+                    b.bucket(target.bucket())
+                        .delete(Delete.builder().objects(batch).quiet(true).build()));
       } catch (SdkException e) {
         throw translate("DELETE batch of " + batch.size() + " keys from", all.get(from), e, false);
       }
@@ -598,8 +622,17 @@ final class S3ObjectStore implements ObjectStore {
         S3Error first = errors.get(0);
         boolean retryable = errors.stream().allMatch(err -> RETRYABLE_CODES.contains(err.code()));
         throw new ObjectStoreException(
-            "DELETE s3://" + target.bucket() + ": " + errors.size() + " of " + batch.size()
-                + " keys not deleted, first " + first.key() + ": " + first.code() + " "
+            "DELETE s3://"
+                + target.bucket()
+                + ": "
+                + errors.size()
+                + " of "
+                + batch.size()
+                + " keys not deleted, first "
+                + first.key()
+                + ": "
+                + first.code()
+                + " "
                 + first.message(),
             retryable,
             null);
@@ -661,9 +694,13 @@ final class S3ObjectStore implements ObjectStore {
     if (e instanceof S3Exception s3e) {
       int status = s3e.statusCode();
       String code = s3e.awsErrorDetails() == null ? null : s3e.awsErrorDetails().errorCode();
-      String detail = "HTTP " + status + (code == null ? "" : " " + code)
-          + (s3e.awsErrorDetails() == null || s3e.awsErrorDetails().errorMessage() == null
-              ? "" : ": " + s3e.awsErrorDetails().errorMessage());
+      String detail =
+          "HTTP "
+              + status
+              + (code == null ? "" : " " + code)
+              + (s3e.awsErrorDetails() == null || s3e.awsErrorDetails().errorMessage() == null
+                  ? ""
+                  : ": " + s3e.awsErrorDetails().errorMessage());
       if (conditional
           && (status == 412
               || status == 409 && (code == null || code.equals("ConditionalRequestConflict"))
@@ -679,8 +716,12 @@ final class S3ObjectStore implements ObjectStore {
       }
       if (status == 403 || status == 401 || CREDENTIAL_CODES.contains(code)) {
         return new ObjectStoreException(
-            where + " failed: access denied to bucket '" + target.bucket()
-                + "'; check the credentials and the bucket policy (" + detail + ")",
+            where
+                + " failed: access denied to bucket '"
+                + target.bucket()
+                + "'; check the credentials and the bucket policy ("
+                + detail
+                + ")",
             false,
             e);
       }
