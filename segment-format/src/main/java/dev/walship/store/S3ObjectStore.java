@@ -60,8 +60,10 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * ObjectStoreException} naming {@code s3://bucket/key}, retryable or not.
  *
  * <p>Conditional writes: {@code If-None-Match: *} and {@code If-Match} on PutObject and
- * CompleteMultipartUpload. HTTP 412, and the 409 {@code ConditionalRequestConflict} that S3 and
- * MinIO answer when two conditional writes race, become {@link PreconditionFailedException}. If the
+ * CompleteMultipartUpload. HTTP 412 becomes {@link PreconditionFailedException}. The 409 {@code
+ * ConditionalRequestConflict} that S3 and MinIO answer while another write to the key is in
+ * flight means this write did not happen: it is repeated (bounded), which then wins or gets the
+ * 412; a 409 that persists past the attempts is reported as a lost precondition too. If the
  * SDK had to retry a conditional write and the retry lost, the first attempt may have succeeded
  * unseen: the object is then read back and, if it holds exactly our bytes, the write counts as
  * ours.
@@ -238,10 +240,14 @@ final class S3ObjectStore implements ObjectStore {
             .ifNoneMatch(ifNoneMatch)
             .ifMatch(ifMatch)
             .build();
+    boolean conditional = ifNoneMatch != null || ifMatch != null;
     try {
-      return Etags.normalize(s3.putObject(request, RequestBody.fromBytes(data)).eTag());
+      return Etags.normalize(
+          withConflictRetries(
+                  op, key, conditional, () -> s3.putObject(request, RequestBody.fromBytes(data)))
+              .eTag());
     } catch (SdkException e) {
-      ObjectStoreException failure = translate(op, key, e, ifNoneMatch != null || ifMatch != null);
+      ObjectStoreException failure = translate(op, key, e, conditional);
       if (failure instanceof PreconditionFailedException && retried(e)) {
         Optional<StoredObject> current = get(key);
         if (current.isPresent() && Arrays.equals(current.get().data(), data)) {
@@ -276,7 +282,13 @@ final class S3ObjectStore implements ObjectStore {
               .contentLength(size)
               .ifNoneMatch(ifNoneMatch)
               .build();
-      return Etags.normalize(s3.putObject(request, RequestBody.fromFile(file)).eTag());
+      return Etags.normalize(
+          withConflictRetries(
+                  op,
+                  key,
+                  ifNoneMatch != null,
+                  () -> s3.putObject(request, RequestBody.fromFile(file)))
+              .eTag());
     } catch (SdkException e) {
       ObjectStoreException failure = translate(op, key, e, ifNoneMatch != null);
       if (failure instanceof PreconditionFailedException && retried(e) && holdsFile(key, file)) {
@@ -290,6 +302,12 @@ final class S3ObjectStore implements ObjectStore {
 
   private String putMultipart(String key, Path file, long size, String ifNoneMatch) {
     String fullKey = target.fullKey(key);
+    if (ifNoneMatch != null && head(key).isPresent()) {
+      // Fail before uploading every part; the completion below stays conditional for races.
+      throw new PreconditionFailedException(
+          "PUT If-None-Match " + target.location(key) + ": the key exists: another writer got"
+              + " there first");
+    }
     String uploadId =
         s3.createMultipartUpload(b -> b.bucket(target.bucket()).key(fullKey)).uploadId();
     try {
@@ -317,13 +335,18 @@ final class S3ObjectStore implements ObjectStore {
         offset += length;
       }
       return Etags.normalize(
-          s3.completeMultipartUpload(
-                  b ->
-                      b.bucket(target.bucket())
-                          .key(fullKey)
-                          .uploadId(uploadId)
-                          .ifNoneMatch(ifNoneMatch)
-                          .multipartUpload(m -> m.parts(parts)))
+          withConflictRetries(
+                  "PUT multipart",
+                  key,
+                  ifNoneMatch != null,
+                  () ->
+                      s3.completeMultipartUpload(
+                          b ->
+                              b.bucket(target.bucket())
+                                  .key(fullKey)
+                                  .uploadId(uploadId)
+                                  .ifNoneMatch(ifNoneMatch)
+                                  .multipartUpload(m -> m.parts(parts))))
               .eTag());
     } catch (SdkException | UncheckedIOException e) {
       try {
@@ -342,6 +365,31 @@ final class S3ObjectStore implements ObjectStore {
       }
       throw e;
     }
+  }
+
+  /**
+   * Runs a conditional write, repeating it (bounded, with backoff) while S3 answers 409
+   * ConditionalRequestConflict: that answer means a concurrent write to the key was in flight
+   * and this one did not happen. The repeat then wins (200) or learns it lost (412).
+   */
+  private <T> T withConflictRetries(
+      String op, String key, boolean conditional, java.util.function.Supplier<T> call) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return call.get();
+      } catch (S3Exception e) {
+        if (!conditional || !isConditionalConflict(e) || attempt >= tuning.maxAttempts()) {
+          throw e;
+        }
+        LOG.debug("{} {}: concurrent write conflict, attempt {}", op, target.location(key), attempt);
+        backoff(attempt);
+      }
+    }
+  }
+
+  private static boolean isConditionalConflict(S3Exception e) {
+    String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+    return e.statusCode() == 409 && (code == null || code.equals("ConditionalRequestConflict"));
   }
 
   /** Opens a fresh stream over one slice of a file each time the SDK (re)sends the part. */
