@@ -61,12 +61,11 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  *
  * <p>Conditional writes: {@code If-None-Match: *} and {@code If-Match} on PutObject and
  * CompleteMultipartUpload. HTTP 412 becomes {@link PreconditionFailedException}. The 409 {@code
- * ConditionalRequestConflict} that S3 and MinIO answer while another write to the key is in
- * flight means this write did not happen: it is repeated (bounded), which then wins or gets the
- * 412; a 409 that persists past the attempts is reported as a lost precondition too. If the
- * SDK had to retry a conditional write and the retry lost, the first attempt may have succeeded
- * unseen: the object is then read back and, if it holds exactly our bytes, the write counts as
- * ours.
+ * ConditionalRequestConflict} that S3 and MinIO answer while another write to the key is in flight
+ * means this write did not happen: it is repeated (bounded), which then wins or gets the 412; a 409
+ * that persists past the attempts is reported as a lost precondition too. If the SDK had to retry a
+ * conditional write and the retry lost, the first attempt may have succeeded unseen: the object is
+ * then read back and, if it holds exactly our bytes, the write counts as ours.
  *
  * <p>Request checksums are computed and validated only where S3 requires them (DeleteObjects), so
  * S3-compatible servers that do not know the SDK's flexible checksums work.
@@ -305,7 +304,9 @@ final class S3ObjectStore implements ObjectStore {
     if (ifNoneMatch != null && head(key).isPresent()) {
       // Fail before uploading every part; the completion below stays conditional for races.
       throw new PreconditionFailedException(
-          "PUT If-None-Match " + target.location(key) + ": the key exists: another writer got"
+          "PUT If-None-Match "
+              + target.location(key)
+              + ": the key exists: another writer got"
               + " there first");
     }
     String uploadId =
@@ -369,8 +370,8 @@ final class S3ObjectStore implements ObjectStore {
 
   /**
    * Runs a conditional write, repeating it (bounded, with backoff) while S3 answers 409
-   * ConditionalRequestConflict: that answer means a concurrent write to the key was in flight
-   * and this one did not happen. The repeat then wins (200) or learns it lost (412).
+   * ConditionalRequestConflict: that answer means a concurrent write to the key was in flight and
+   * this one did not happen. The repeat then wins (200) or learns it lost (412).
    */
   private <T> T withConflictRetries(
       String op, String key, boolean conditional, java.util.function.Supplier<T> call) {
@@ -381,7 +382,8 @@ final class S3ObjectStore implements ObjectStore {
         if (!conditional || !isConditionalConflict(e) || attempt >= tuning.maxAttempts()) {
           throw e;
         }
-        LOG.debug("{} {}: concurrent write conflict, attempt {}", op, target.location(key), attempt);
+        LOG.debug(
+            "{} {}: concurrent write conflict, attempt {}", op, target.location(key), attempt);
         backoff(attempt);
       }
     }

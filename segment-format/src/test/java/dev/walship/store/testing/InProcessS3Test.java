@@ -22,7 +22,8 @@ class InProcessS3Test {
         ObjectStore store = s3.open("plain")) {
       store.put("k", "v".getBytes(StandardCharsets.UTF_8));
       assertEquals("v", new String(store.get("k").orElseThrow().data(), StandardCharsets.UTF_8));
-      assertTrue(s3.endpoint().toString().startsWith("http://127.0.0.1:"), s3.endpoint().toString());
+      assertTrue(
+          s3.endpoint().toString().startsWith("http://127.0.0.1:"), s3.endpoint().toString());
       assertEquals(
           "s3://walship-test/db1?endpoint=http%3A%2F%2F127.0.0.1%3A"
               + s3.endpoint().getPort()
