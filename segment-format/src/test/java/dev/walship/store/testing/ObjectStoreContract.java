@@ -442,6 +442,26 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** Spaces, '+', '%', '=' and non-ASCII letters are ordinary key characters. */
+  @Test
+  default void unusualButValidKeysRoundTrip() {
+    try (ObjectStore store = newStore()) {
+      List<String> keys =
+          List.of("odd/a b", "odd/plus+sign", "odd/per%20cent", "odd/k=v_1.json", "odd/üé");
+      for (String key : keys) {
+        store.put(key, utf8(key));
+      }
+      for (String key : keys) {
+        assertEquals(key, new String(store.get(key).orElseThrow().data(), StandardCharsets.UTF_8));
+      }
+      assertEquals(
+          List.of("odd/a b", "odd/k=v_1.json", "odd/per%20cent", "odd/plus+sign", "odd/üé"),
+          keysOf(store.list("odd/", null, 10)),
+          "code point order");
+      assertEquals(List.of("odd/üé"), keysOf(store.list("odd/", "odd/plus+sign", 10)));
+    }
+  }
+
   /** Keys breaking the key rules are refused with IllegalArgumentException before any I/O. */
   @Test
   default void invalidKeysAreRejectedUpFront() {
