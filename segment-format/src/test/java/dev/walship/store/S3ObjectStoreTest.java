@@ -14,10 +14,13 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
@@ -121,7 +124,8 @@ class S3ObjectStoreTest {
 
   @Test
   void aCreateWhoseResponseWasLostIsRecognisedAsOursOnTheSdkRetry() throws Exception {
-    try (FlakyFront front = new FlakyFront(S3.endpoint().getPort(), 1, true);
+    try (FlakyFront front =
+            new FlakyFront(S3.endpoint().getPort(), 1, FlakyFront.Spoil.LOSE_RESPONSE);
         ObjectStore store = store(front.targetUrl("lost-" + System.nanoTime()), fastRetries(4))) {
       String etag = store.putIfAbsent("db/L0/0000000000000001.seg", utf8("ours"));
       assertEquals(
@@ -140,7 +144,8 @@ class S3ObjectStoreTest {
     try (ObjectStore direct = S3.open(prefix)) {
       direct.put("db/lease.json", utf8("theirs"));
     }
-    try (FlakyFront front = new FlakyFront(S3.endpoint().getPort(), 1, true);
+    try (FlakyFront front =
+            new FlakyFront(S3.endpoint().getPort(), 1, FlakyFront.Spoil.LOSE_RESPONSE);
         ObjectStore store = store(front.targetUrl(prefix), fastRetries(4))) {
       assertThrows(
           PreconditionFailedException.class,
@@ -149,28 +154,61 @@ class S3ObjectStoreTest {
     }
   }
 
+  @Test
+  void bodiesCutShortAreFetchedAgain(@TempDir Path dir) throws Exception {
+    byte[] data = new byte[200_000];
+    new java.util.Random(9).nextBytes(data);
+    String prefix = "cut-" + System.nanoTime();
+    try (ObjectStore direct = S3.open(prefix)) {
+      direct.put("snapshots/0000000000000001.seg", data);
+    }
+    try (FlakyFront front =
+            new FlakyFront(S3.endpoint().getPort(), 0, FlakyFront.Spoil.TRUNCATE_BODY);
+        ObjectStore store = store(front.targetUrl(prefix), fastRetries(4))) {
+      front.spoilNext(1);
+      Path destination = dir.resolve("restore.seg");
+      assertTrue(store.getToFile("snapshots/0000000000000001.seg", destination));
+      assertArrayEquals(data, Files.readAllBytes(destination));
+      assertEquals(1, front.refused.get(), "one download was cut short");
+    }
+    try (FlakyFront front =
+            new FlakyFront(S3.endpoint().getPort(), 1, FlakyFront.Spoil.TRUNCATE_BODY);
+        ObjectStore store = store(front.targetUrl(prefix), fastRetries(4))) {
+      assertArrayEquals(data, store.get("snapshots/0000000000000001.seg").orElseThrow().data());
+      assertEquals(1, front.refused.get(), "a whole-object read was cut short, and retried");
+    }
+  }
+
   /**
    * A TCP front for S3Proxy that spoils the first {@code failures} connections, then pipes bytes
-   * through untouched (so signatures stay valid). Spoiled connections either get a 503 SlowDown
-   * without reaching the server, or ({@code loseResponses}) reach the server but have the response
-   * dropped and the connection cut, as when a network fails after the write landed.
+   * through untouched (so signatures stay valid). See {@link Spoil} for how a connection fails.
    */
   private static final class FlakyFront implements AutoCloseable {
     final AtomicInteger refused = new AtomicInteger();
     final AtomicInteger lostFinalResponses = new AtomicInteger();
     private final ServerSocket server;
     private final int backendPort;
-    private final int failures;
-    private final boolean loseResponses;
+    private final Spoil spoil;
+    private volatile int failures;
 
-    FlakyFront(int backendPort, int failures) throws IOException {
-      this(backendPort, failures, false);
+    /** How a spoiled connection fails. */
+    enum Spoil {
+      /** 503 SlowDown before the server sees the request. */
+      REFUSE_503,
+      /** The server handles the request; its response is dropped and the connection reset. */
+      LOSE_RESPONSE,
+      /** The response is cut after its head and a little of the body, then reset. */
+      TRUNCATE_BODY
     }
 
-    FlakyFront(int backendPort, int failures, boolean loseResponses) throws IOException {
+    FlakyFront(int backendPort, int failures) throws IOException {
+      this(backendPort, failures, Spoil.REFUSE_503);
+    }
+
+    FlakyFront(int backendPort, int failures, Spoil spoil) throws IOException {
       this.backendPort = backendPort;
       this.failures = failures;
-      this.loseResponses = loseResponses;
+      this.spoil = spoil;
       this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
       Thread.ofPlatform().daemon().name("flaky-front").start(this::acceptLoop);
     }
@@ -191,10 +229,12 @@ class S3ObjectStoreTest {
           Socket client = server.accept();
           if (refused.get() < failures) {
             refused.incrementAndGet();
-            if (loseResponses) {
-              loseResponse(client, new Socket(InetAddress.getLoopbackAddress(), backendPort));
-            } else {
-              refuse(client);
+            switch (spoil) {
+              case REFUSE_503 -> refuse(client);
+              case LOSE_RESPONSE ->
+                  loseResponse(client, new Socket(InetAddress.getLoopbackAddress(), backendPort));
+              case TRUNCATE_BODY ->
+                  truncate(client, new Socket(InetAddress.getLoopbackAddress(), backendPort));
             }
           } else {
             Socket backend = new Socket(InetAddress.getLoopbackAddress(), backendPort);
@@ -272,6 +312,30 @@ class S3ObjectStoreTest {
                     client.setSoLinger(true, 0); // reset, no response
                     return;
                   }
+                } catch (IOException e) {
+                  // closed either way
+                }
+              });
+    }
+
+    /** Spoils the next {@code count} new connections. */
+    void spoilNext(int count) {
+      failures = refused.get() + count;
+    }
+
+    /** Forwards the request; passes 1,500 bytes of the response through, then resets. */
+    private static void truncate(Socket client, Socket backend) {
+      pipe(client, backend);
+      Thread.ofPlatform()
+          .daemon()
+          .start(
+              () -> {
+                try (client;
+                    backend) {
+                  byte[] part = backend.getInputStream().readNBytes(1500);
+                  client.getOutputStream().write(part);
+                  client.getOutputStream().flush();
+                  client.setSoLinger(true, 0);
                 } catch (IOException e) {
                   // closed either way
                 }
