@@ -390,12 +390,23 @@ final class LocalDirectoryObjectStore implements ObjectStore {
             collect(entry, sub, prefix, startAfter, keys);
           }
         } else if (key.startsWith(prefix)
-            && (startAfter == null || ObjectKeys.ORDER.compare(key, startAfter) > 0)) {
+            && (startAfter == null || ObjectKeys.ORDER.compare(key, startAfter) > 0)
+            && isValidKey(key)) {
           keys.add(key);
         }
       }
     } catch (NoSuchFileException e) {
       // no such directory: nothing under this prefix
+    }
+  }
+
+  /** Files put there by others with names no key can have (e.g. a backslash) are not listed. */
+  private static boolean isValidKey(String key) {
+    try {
+      ObjectKeys.check(key);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 

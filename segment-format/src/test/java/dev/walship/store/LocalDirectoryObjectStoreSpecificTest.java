@@ -60,6 +60,17 @@ class LocalDirectoryObjectStoreSpecificTest {
   }
 
   @Test
+  void foreignFilesWithImpossibleKeyNamesAreNotListed() throws Exception {
+    try (ObjectStore store = open()) {
+      store.put("db/lineage.json", utf8("{}"));
+      Files.writeString(dir.resolve("db/back\\slash"), "foreign");
+      assertEquals(
+          List.of("db/lineage.json"),
+          store.listAll("db/", null).stream().map(ObjectInfo::key).toList());
+    }
+  }
+
+  @Test
   void aKeyCannotAlsoBeADirectoryOfOtherKeys() {
     // S3 allows both "a" and "a/b"; a directory cannot. walship's layout never needs it.
     try (ObjectStore store = open()) {

@@ -73,21 +73,25 @@ public final class FaultInjectingObjectStore implements ObjectStore {
       this.seed = seed;
     }
 
+    /** Calls that fail with a retryable error (503, reset) without reaching the delegate. */
     public Builder retryableErrorRate(double rate) {
       this.retryableErrorRate = rate(rate);
       return this;
     }
 
+    /** Calls that fail with a non-retryable error (403) without reaching the delegate. */
     public Builder fatalErrorRate(double rate) {
       this.fatalErrorRate = rate(rate);
       return this;
     }
 
+    /** Writes that land and then report a retryable failure (a lost response). */
     public Builder ambiguousWriteRate(double rate) {
       this.ambiguousWriteRate = rate(rate);
       return this;
     }
 
+    /** Reads whose body breaks part-way: a retryable failure, destination untouched. */
     public Builder truncatedReadRate(double rate) {
       this.truncatedReadRate = rate(rate);
       return this;
@@ -106,6 +110,7 @@ public final class FaultInjectingObjectStore implements ObjectStore {
       return this;
     }
 
+    /** The decorator; it closes the delegate when closed. */
     public FaultInjectingObjectStore build() {
       return new FaultInjectingObjectStore(this);
     }
