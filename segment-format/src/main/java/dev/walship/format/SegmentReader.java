@@ -5,6 +5,7 @@ import static dev.walship.format.SegmentFormat.*;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -32,11 +33,18 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * faulty writer) is found later, by {@link #readPage}; {@link #verifyPages()} and {@link
  * #toSegment()} decompress everything first.
  *
- * <p>Safe for concurrent reads after {@code open}. A file is memory-mapped; the mapping is released
- * by the garbage collector, not by {@link #close()}.
+ * <p>Safe for concurrent reads after {@code open}. A large file is memory-mapped; the mapping is
+ * released by the garbage collector, not by {@link #close()}.
  */
 public final class SegmentReader implements Closeable {
   private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
+  /**
+   * Files up to this size are read into the heap; larger ones are memory-mapped. A mapping is
+   * released only when the garbage collector finds its buffer unreachable, so mapping every small
+   * segment could exhaust the process's mapping limit (vm.max_map_count) between collections.
+   */
+  static final long MAP_THRESHOLD = 16L << 20;
+
   private static final ThreadLocal<byte[]> SCRATCH =
       ThreadLocal.withInitial(() -> new byte[MAX_PAGE_SIZE]);
 
@@ -58,14 +66,38 @@ public final class SegmentReader implements Closeable {
   private final List<CommitRecord> commits;
 
   /**
-   * Opens and verifies a segment file (memory-mapped). {@code source} names it in errors.
+   * Opens and verifies a segment file. Files up to 16 MiB are read into memory, larger ones are
+   * memory-mapped (in 1 GiB chunks, so any size works). {@code source} names it in errors.
    *
    * @throws CorruptSegmentException (or a subclass) if any rule is violated
    * @throws UncheckedIOException if the file cannot be opened or mapped
    */
   public static SegmentReader open(Path file, String source) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size <= MAP_THRESHOLD) {
+        byte[] bytes = new byte[(int) size];
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+          if (ch.read(buf, buf.position()) < 0) {
+            break; // the file shrank while being read: the length checks report it
+          }
+        }
+        return new SegmentReader(
+            SegmentBytes.of(buf.position() == size ? bytes : java.util.Arrays.copyOf(bytes,
+                buf.position())),
+            source);
+      }
       return new SegmentReader(SegmentBytes.map(ch), source);
+    } catch (IOException e) {
+      throw new UncheckedIOException("opening segment " + source + " (" + file + ")", e);
+    }
+  }
+
+  /** Always memory-maps, in chunks of {@code chunkSize} bytes; for tests of the chunking. */
+  static SegmentReader openMapped(Path file, String source, long chunkSize) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return new SegmentReader(SegmentBytes.map(ch, chunkSize), source);
     } catch (IOException e) {
       throw new UncheckedIOException("opening segment " + source + " (" + file + ")", e);
     }
@@ -298,6 +330,13 @@ public final class SegmentReader implements Closeable {
       if (offset != expectedOffset) {
         throw fail(pos + IE_BODY_OFFSET, "body offset of entry " + i, expectedOffset, offset);
       }
+      if (length > bodyLength - offset) {
+        throw fail(
+            pos + IE_STORED_LENGTH,
+            "stored length of entry " + i + " (within the body length " + bodyLength + ")",
+            "<= " + (bodyLength - offset),
+            length);
+      }
       crc.reset();
       b.crc(crc, bodyStart + offset, length);
       if ((int) crc.getValue() != pageCrc) {
@@ -336,10 +375,12 @@ public final class SegmentReader implements Closeable {
     return source;
   }
 
+  /** Incremental or snapshot (header byte 12). */
   public SegmentKind kind() {
     return kind;
   }
 
+  /** Compaction level, 0..255 (0 for segments written by the primary). */
   public int level() {
     return level;
   }
@@ -354,10 +395,12 @@ public final class SegmentReader implements Closeable {
     return pageSize;
   }
 
+  /** First TXID covered (the one the level-0 key is named by). */
   public long firstTxid() {
     return firstTxid;
   }
 
+  /** Last TXID covered, inclusive. */
   public long lastTxid() {
     return lastTxid;
   }
@@ -443,6 +486,45 @@ public final class SegmentReader implements Closeable {
     }
     int candidate = lo - 1;
     return candidate >= 0 && pageNumber(candidate) == pageNumber ? candidate : -1;
+  }
+
+  /**
+   * The images that take a database from TXID {@code afterTxid} to {@code uptoTxid} (DESIGN rule
+   * "apply up to any TXID inside a segment"): for each page number, the index of its newest image
+   * with {@code afterTxid < txid <= uptoTxid}, in page order, leaving out pages beyond the
+   * database size at {@code uptoTxid}. O(pageCount).
+   *
+   * @throws IllegalArgumentException unless {@code firstTxid - 1 <= afterTxid < uptoTxid <=
+   *     lastTxid}
+   */
+  public int[] imagesToApply(long afterTxid, long uptoTxid) {
+    if (afterTxid < firstTxid - 1 || uptoTxid <= afterTxid || uptoTxid > lastTxid) {
+      throw new IllegalArgumentException(
+          source + ": cannot apply ("
+              + afterTxid + ", " + uptoTxid + "] from a segment covering "
+              + firstTxid + ".." + lastTxid);
+    }
+    long size = commit(uptoTxid).dbSizePages();
+    int[] out = new int[pageCount];
+    int n = 0;
+    int chosen = -1;
+    long chosenPage = -1;
+    for (int i = 0; i < pageCount; i++) {
+      long page = pageNumber(i);
+      if (page != chosenPage && chosen >= 0) {
+        out[n++] = chosen;
+        chosen = -1;
+      }
+      long txid = pageTxid(i);
+      if (txid > afterTxid && txid <= uptoTxid && page <= size) {
+        chosen = i; // later indexes of the same page have higher TXIDs
+        chosenPage = page;
+      }
+    }
+    if (chosen >= 0) {
+      out[n++] = chosen;
+    }
+    return java.util.Arrays.copyOf(out, n);
   }
 
   /**

@@ -37,9 +37,13 @@ class LocalDirectoryObjectStoreSpecificTest {
       assertEquals(Etags.md5Hex(utf8("segment")), etag, "the ETag S3 gives a single-part object");
 
       Files.writeString(dir.resolve("db/external"), "written by cp");
-      assertEquals(Etags.md5Hex(utf8("written by cp")), store.head("db/external").orElseThrow().etag(),
+      assertEquals(
+          Etags.md5Hex(utf8("written by cp")),
+          store.head("db/external").orElseThrow().etag(),
           "files written by others get their ETag computed");
-      assertEquals(store.head("db/external").orElseThrow().etag(), store.get("db/external").orElseThrow().etag());
+      assertEquals(
+          store.head("db/external").orElseThrow().etag(),
+          store.get("db/external").orElseThrow().etag());
     }
   }
 
@@ -48,9 +52,21 @@ class LocalDirectoryObjectStoreSpecificTest {
     try (ObjectStore store = open()) {
       store.put("k", utf8("v"));
       store.putIfAbsent("k2", utf8("v"));
-      assertEquals(List.of("k", "k2"), store.listAll("", null).stream().map(ObjectInfo::key).toList());
+      assertEquals(
+          List.of("k", "k2"), store.listAll("", null).stream().map(ObjectInfo::key).toList());
       assertThrows(IllegalArgumentException.class, () -> store.put(".walship-lock", utf8("x")));
       assertThrows(IllegalArgumentException.class, () -> store.get("a/.walship-tmp/x"));
+    }
+  }
+
+  @Test
+  void foreignFilesWithImpossibleKeyNamesAreNotListed() throws Exception {
+    try (ObjectStore store = open()) {
+      store.put("db/lineage.json", utf8("{}"));
+      Files.writeString(dir.resolve("db/back\\slash"), "foreign");
+      assertEquals(
+          List.of("db/lineage.json"),
+          store.listAll("db/", null).stream().map(ObjectInfo::key).toList());
     }
   }
 
@@ -59,12 +75,14 @@ class LocalDirectoryObjectStoreSpecificTest {
     // S3 allows both "a" and "a/b"; a directory cannot. walship's layout never needs it.
     try (ObjectStore store = open()) {
       store.put("db/L0/0000000000000001.seg", utf8("x"));
-      ObjectStoreException e = assertThrows(ObjectStoreException.class, () -> store.put("db/L0", utf8("y")));
+      ObjectStoreException e =
+          assertThrows(ObjectStoreException.class, () -> store.put("db/L0", utf8("y")));
       assertFalse(e.retryable());
       assertTrue(e.getMessage().contains("db/L0"), e.getMessage());
       store.put("file", utf8("x"));
       ObjectStoreException nested =
-          assertThrows(ObjectStoreException.class, () -> store.putIfAbsent("file/child", utf8("y")));
+          assertThrows(
+              ObjectStoreException.class, () -> store.putIfAbsent("file/child", utf8("y")));
       assertFalse(nested.retryable());
     }
   }
@@ -74,27 +92,32 @@ class LocalDirectoryObjectStoreSpecificTest {
     // Two store instances (as two agents would have) and four threads each increment a counter
     // with read / putIfMatch / retry-on-conflict. A lost update would leave the count short.
     int perThread = 15;
-    try (ObjectStore a = open(); ObjectStore b = open()) {
+    try (ObjectStore a = open();
+        ObjectStore b = open()) {
       a.put("counter", utf8("0"));
       ExecutorService pool = Executors.newFixedThreadPool(8);
       try {
         List<Future<Integer>> conflicts = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
           ObjectStore store = t % 2 == 0 ? a : b;
-          conflicts.add(pool.submit(() -> {
-            int lost = 0;
-            for (int i = 0; i < perThread; ) {
-              StoredObject current = store.get("counter").orElseThrow();
-              int value = Integer.parseInt(new String(current.data(), StandardCharsets.UTF_8));
-              try {
-                store.putIfMatch("counter", utf8(Integer.toString(value + 1)), current.etag());
-                i++;
-              } catch (PreconditionFailedException e) {
-                lost++;
-              }
-            }
-            return lost;
-          }));
+          conflicts.add(
+              pool.submit(
+                  () -> {
+                    int lost = 0;
+                    for (int i = 0; i < perThread; ) {
+                      StoredObject current = store.get("counter").orElseThrow();
+                      int value =
+                          Integer.parseInt(new String(current.data(), StandardCharsets.UTF_8));
+                      try {
+                        store.putIfMatch(
+                            "counter", utf8(Integer.toString(value + 1)), current.etag());
+                        i++;
+                      } catch (PreconditionFailedException e) {
+                        lost++;
+                      }
+                    }
+                    return lost;
+                  }));
         }
         for (Future<Integer> f : conflicts) {
           f.get(60, TimeUnit.SECONDS);
@@ -102,7 +125,8 @@ class LocalDirectoryObjectStoreSpecificTest {
       } finally {
         pool.shutdownNow();
       }
-      assertEquals(Integer.toString(8 * perThread),
+      assertEquals(
+          Integer.toString(8 * perThread),
           new String(a.get("counter").orElseThrow().data(), StandardCharsets.UTF_8));
     }
   }
@@ -111,7 +135,8 @@ class LocalDirectoryObjectStoreSpecificTest {
   void aMissingSourceFileIsANonRetryableFailureAndWritesNothing() {
     try (ObjectStore store = open()) {
       ObjectStoreException e =
-          assertThrows(ObjectStoreException.class, () -> store.putIfAbsent("k", dir.resolve("nope")));
+          assertThrows(
+              ObjectStoreException.class, () -> store.putIfAbsent("k", dir.resolve("nope")));
       assertFalse(e.retryable());
       assertTrue(store.head("k").isEmpty());
     }

@@ -23,7 +23,8 @@ class MinioObjectStoreTest implements ObjectStoreContract {
   private static final String BUCKET = "walship-contract";
 
   @Container
-  static final MinIOContainer MINIO = new MinIOContainer("minio/minio:RELEASE.2025-04-22T22-12-26Z");
+  static final MinIOContainer MINIO =
+      new MinIOContainer("minio/minio:RELEASE.2025-04-22T22-12-26Z");
 
   @BeforeAll
   static void createBucket() {
@@ -45,8 +46,14 @@ class MinioObjectStoreTest implements ObjectStoreContract {
 
   @Override
   public ObjectStore newStore() {
-    String url = "s3://" + BUCKET + "/contract-" + UUID.randomUUID() + "?endpoint="
-        + URLEncoder.encode(MINIO.getS3URL(), StandardCharsets.UTF_8) + "&path-style=true";
+    String url =
+        "s3://"
+            + BUCKET
+            + "/contract-"
+            + UUID.randomUUID()
+            + "?endpoint="
+            + URLEncoder.encode(MINIO.getS3URL(), StandardCharsets.UTF_8)
+            + "&path-style=true";
     // MinIO enforces S3's 5 MiB minimum part size: 5 MiB parts, as for S3Proxy.
     return new S3ObjectStore(
         S3Target.parse(url),

@@ -19,9 +19,13 @@ class ObjectStoresTest {
 
   @Test
   void s3UrlWithEverything() {
-    S3Target t = S3Target.parse(
-        "s3://my-bucket/some/prefix/?endpoint=http%3A%2F%2F127.0.0.1%3A9000&path-style=true&region=eu-west-1");
-    assertEquals(new S3Target("my-bucket", "some/prefix/", URI.create("http://127.0.0.1:9000"), true, "eu-west-1"), t);
+    S3Target t =
+        S3Target.parse(
+            "s3://my-bucket/some/prefix/?endpoint=http%3A%2F%2F127.0.0.1%3A9000&path-style=true&region=eu-west-1");
+    assertEquals(
+        new S3Target(
+            "my-bucket", "some/prefix/", URI.create("http://127.0.0.1:9000"), true, "eu-west-1"),
+        t);
     assertEquals("s3://my-bucket/some/prefix/db/lease.json", t.location("db/lease.json"));
   }
 
@@ -30,42 +34,48 @@ class ObjectStoresTest {
     S3Target aws = S3Target.parse("s3://bucket");
     assertEquals(new S3Target("bucket", "", null, false, null), aws);
     S3Target endpoint = S3Target.parse("s3://bucket/p?endpoint=http://127.0.0.1:9000");
-    assertEquals("us-east-1", endpoint.region(), "an endpoint without a region signs for us-east-1");
+    assertEquals(
+        "us-east-1", endpoint.region(), "an endpoint without a region signs for us-east-1");
     assertEquals("p/", endpoint.prefix());
     assertEquals(URI.create("http://127.0.0.1:9000"), endpoint.endpoint());
     assertFalse(endpoint.pathStyle());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "s3://bucket/p?endpoint=http://h:1&colour=blue",
-      "s3://bucket/p?path-style=yes",
-      "s3://bucket/p?endpoint=ftp://h",
-      "s3://bucket/p?endpoint=",
-      "s3://bucket/p?region=us-east-1&region=eu-west-1",
-      "s3://bucket/a//b",
-      "s3://bucket/a/../b",
-      "s3:///prefix",
-      "s3://Bad_Bucket!/p",
-      "s3://AKIA:secret@bucket/p",
-      "s3://bucket/p#frag",
-      "gs://bucket/p",
-      "http://bucket/p",
-      "file:relative/dir",
-      "file:///tmp/x?sync=false",
-      "file://otherhost/tmp/x",
-      "",
-      "not a url"})
+  @ValueSource(
+      strings = {
+        "s3://bucket/p?endpoint=http://h:1&colour=blue",
+        "s3://bucket/p?path-style=yes",
+        "s3://bucket/p?endpoint=ftp://h",
+        "s3://bucket/p?endpoint=",
+        "s3://bucket/p?region=us-east-1&region=eu-west-1",
+        "s3://bucket/a//b",
+        "s3://bucket/a/../b",
+        "s3:///prefix",
+        "s3://Bad_Bucket!/p",
+        "s3://AKIA:secret@bucket/p",
+        "s3://bucket/p#frag",
+        "gs://bucket/p",
+        "http://bucket/p",
+        "file:relative/dir",
+        "file:///tmp/x?sync=false",
+        "file://otherhost/tmp/x",
+        "",
+        "not a url"
+      })
   void badUrlsAreRefusedWithAClearMessage(String url) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ObjectStores.open(url));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ObjectStores.open(url));
     assertFalse(e.getMessage().isBlank());
     assertFalse(e.getMessage().contains("secret"), "never echo credentials: " + e.getMessage());
   }
 
   @Test
   void unknownParametersAreNamedWithTheKnownOnes() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ObjectStores.open("s3://bucket/p?pathstyle=true"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ObjectStores.open("s3://bucket/p?pathstyle=true"));
     assertTrue(e.getMessage().contains("'pathstyle'"), e.getMessage());
     assertTrue(e.getMessage().contains("endpoint, path-style, region"), e.getMessage());
   }
@@ -80,15 +90,20 @@ class ObjectStoresTest {
       assertTrue(store.describe().startsWith("file:"), store.describe());
     }
     try (ObjectStore store = ObjectStores.open("file://" + root)) {
-      assertEquals(1, store.get("k").orElseThrow().data()[0], "file:///abs and file:/abs both work");
+      assertEquals(
+          1, store.get("k").orElseThrow().data()[0], "file:///abs and file:/abs both work");
     }
   }
 
   @Test
   void s3StoresOpenWithoutNetworkIo() {
-    try (ObjectStore store = ObjectStores.open("s3://bucket/p?endpoint=http://127.0.0.1:1&path-style=true",
-        software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider.create())) {
-      assertEquals("s3://bucket/p/ (endpoint http://127.0.0.1:1, path-style, region us-east-1)", store.describe());
+    try (ObjectStore store =
+        ObjectStores.open(
+            "s3://bucket/p?endpoint=http://127.0.0.1:1&path-style=true",
+            software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider.create())) {
+      assertEquals(
+          "s3://bucket/p/ (endpoint http://127.0.0.1:1, path-style, region us-east-1)",
+          store.describe());
     }
     assertNull(S3Target.parse("s3://bucket").endpoint());
   }

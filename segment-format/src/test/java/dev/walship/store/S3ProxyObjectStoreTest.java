@@ -17,6 +17,8 @@ class S3ProxyObjectStoreTest implements ObjectStoreContract {
   public ObjectStore newStore() {
     S3Target target = S3Target.parse(S3.targetUrl("contract-" + UUID.randomUUID()));
     return new S3ObjectStore(
-        target, S3.credentials(), S3ObjectStore.Tuning.DEFAULT.withMultipart(5L << 20, 5L << 20).withDeleteBatchSize(50));
+        target,
+        S3.credentials(),
+        S3ObjectStore.Tuning.DEFAULT.withMultipart(5L << 20, 5L << 20).withDeleteBatchSize(50));
   }
 }
