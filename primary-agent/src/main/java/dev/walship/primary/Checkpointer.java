@@ -94,15 +94,15 @@ public final class Checkpointer {
   }
 
   /**
-   * Checkpoints if {@link #due()} and nothing captured is waiting for the bucket (a checkpoint
-   * never waits for a slow or unreachable bucket while holding the app's writers).
+   * Checkpoints if {@link #due()} and no upload is in flight (a checkpoint never queues behind a
+   * slow or unreachable bucket while holding the app's writers: its flush is one upload).
    *
-   * @param allDurable true if every captured commit is already durable
+   * @param uploaderIdle true if no upload is queued or in flight
    * @param flushAndAwaitDurable uploads every captured commit and returns true once all are
    *     durable, false if that did not happen within its own (short) time limit
    */
-  public Outcome maybeCheckpoint(BooleanSupplier allDurable, BooleanSupplier flushAndAwaitDurable) {
-    if (!due() || !allDurable.getAsBoolean()) {
+  public Outcome maybeCheckpoint(BooleanSupplier uploaderIdle, BooleanSupplier flushAndAwaitDurable) {
+    if (!due() || !uploaderIdle.getAsBoolean()) {
       return Outcome.NOT_NEEDED;
     }
     Outcome o = checkpoint(capturer.walFrames() >= truncatePages, flushAndAwaitDurable);

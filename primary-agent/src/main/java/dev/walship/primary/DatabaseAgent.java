@@ -195,15 +195,16 @@ public final class DatabaseAgent implements AutoCloseable {
         }
         capturer.poll();
         capturedTxid = capturer.lastTxid();
+        // Checkpoint before shipping: under constant load the uploader is idle only between
+        // uploads, and the barrier's flush is then a single upload round trip.
+        Checkpointer.Outcome o =
+            checkpointer.maybeCheckpoint(uploader::idle, this::flushUnderBarrier);
         CompletableFuture<Long> req = syncRequest;
         ship(req != null);
         if (req != null && !builder.hasCommits()) {
           syncRequest = null; // everything captured is cut: the caller waits for durability
-          req.complete(capturedTxid);
+          req.complete(capturer.lastTxid());
         }
-        Checkpointer.Outcome o =
-            checkpointer.maybeCheckpoint(
-                () -> uploader.idle() && !builder.hasCommits(), this::flushUnderBarrier);
         if (o == Checkpointer.Outcome.PASSIVE || o == Checkpointer.Outcome.PARTIAL) {
           checkpointsPassive.increment();
         } else if (o == Checkpointer.Outcome.TRUNCATE) {
