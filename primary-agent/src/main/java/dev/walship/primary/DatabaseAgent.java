@@ -138,9 +138,9 @@ public final class DatabaseAgent implements AutoCloseable {
    * @throws PrimaryException (or {@link LeaseHeldException}) with an operator-facing message
    */
   public void start() {
-    cleanSpool();
     capturer.open();
     try {
+      cleanSpool();
       try {
         lease.acquire();
       } catch (ObjectStoreException e) {
