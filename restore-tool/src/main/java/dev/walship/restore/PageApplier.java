@@ -240,10 +240,8 @@ public final class PageApplier implements AutoCloseable {
     SegmentRef first = segments.get(0);
     SegmentReader f = first.reader();
     boolean snapshot = f.kind() == SegmentKind.SNAPSHOT;
-    long from = s.txid();
-    if (snapshot) {
-      from = f.firstTxid() - 1;
-    } else {
+    long from = snapshot ? f.firstTxid() - 1 : s.txid();
+    if (!snapshot) {
       if (s.pageSize() != 0 && f.pageSize() != s.pageSize()) {
         throw new IllegalArgumentException(
             first.key() + ": page size " + f.pageSize() + " differs from the file's " + s.pageSize());
@@ -253,45 +251,15 @@ public final class PageApplier implements AutoCloseable {
             first.key() + " covers TXIDs " + f.firstTxid() + ".." + f.lastTxid()
                 + " but the database is at TXID " + from + " (needs " + (from + 1) + ")");
       }
-      long expectedBefore =
-          from == f.firstTxid() - 1 ? f.checksumBefore() : commitOf(f, from).checksumAfter();
+      long expectedBefore = checksumAt(f, from);
       if (expectedBefore != s.checksum()) {
         throw new ChecksumChainException(
             ChecksumChainException.Stage.PRE_APPLY, first.key(), from, expectedBefore, s.checksum(),
             "the segment does not continue the local database");
       }
     }
-    for (int j = 1; j < segments.size(); j++) {
-      SegmentRef prev = segments.get(j - 1);
-      SegmentRef cur = segments.get(j);
-      SegmentReader p = prev.reader();
-      SegmentReader c = cur.reader();
-      if (c.kind() == SegmentKind.SNAPSHOT) {
-        throw new IllegalArgumentException(cur.key() + ": only the first segment may be a snapshot");
-      }
-      if (c.pageSize() != f.pageSize()) {
-        throw new IllegalArgumentException(cur.key() + ": page size " + c.pageSize() + " differs from "
-            + first.key() + "'s " + f.pageSize());
-      }
-      if (c.firstTxid() <= p.firstTxid() || c.firstTxid() > p.lastTxid() + 1) {
-        throw new IllegalArgumentException(
-            "TXID gap or overlap: " + prev.key() + " covers " + p.firstTxid() + ".." + p.lastTxid()
-                + " then " + cur.key() + " starts at " + c.firstTxid());
-      }
-      long linked = commitOf(p, c.firstTxid() - 1).checksumAfter();
-      if (c.checksumBefore() != linked) {
-        throw new ChecksumChainException(
-            ChecksumChainException.Stage.LINK, cur.key(), c.firstTxid() - 1, linked,
-            c.checksumBefore(), "checksumBefore of " + cur.key() + " vs commit record in " + prev.key());
-      }
-    }
-    SegmentRef lastRef = segments.get(segments.size() - 1);
-    SegmentReader last = lastRef.reader();
-    if (uptoTxid < last.firstTxid() || uptoTxid > last.lastTxid() || uptoTxid <= from) {
-      throw new IllegalArgumentException(
-          "target TXID " + uptoTxid + " is not inside " + lastRef.key() + " (" + last.firstTxid()
-              + ".." + last.lastTxid() + ") after the database's TXID " + from);
-    }
+    long[][] ranges = ranges(segments, from, uptoTxid, snapshot);
+    SegmentReader last = segments.get(segments.size() - 1).reader();
     CommitRecord target = commitOf(last, uptoTxid);
     List<String> keys = segments.stream().map(SegmentRef::key).toList();
     ApplierState.Intent intent =
@@ -300,7 +268,7 @@ public final class PageApplier implements AutoCloseable {
         s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
     pending.write(stateFile);
     state = pending;
-    long computed = writePages(segments, from, uptoTxid, target.dbSizePages(), snapshot, s);
+    long computed = writePages(segments, ranges, target.dbSizePages(), snapshot, s);
     if (computed != target.checksumAfter()) {
       String why = "post-apply checksum mismatch at TXID " + uptoTxid + " applying " + keys
           + ": expected " + ChecksumChainException.hex(target.checksumAfter()) + ", computed "
@@ -314,6 +282,68 @@ public final class PageApplier implements AutoCloseable {
         s.lineageId(), uptoTxid, computed, f.pageSize(), null, null);
     done.write(stateFile);
     state = done;
+  }
+
+  /**
+   * Validates that the segments link and returns, per segment, the TXID range {@code (lo, hi]} of
+   * the page versions taken from it: a segment is superseded by the next one from the next one's
+   * first TXID on; a snapshot contributes its single TXID.
+   */
+  private static long[][] ranges(List<SegmentRef> segments, long from, long upto, boolean snapshot) {
+    int n = segments.size();
+    long[][] r = new long[n][2];
+    long lo = from;
+    for (int j = 0; j < n; j++) {
+      SegmentRef ref = segments.get(j);
+      SegmentReader c = ref.reader();
+      if (j > 0) {
+        SegmentRef prevRef = segments.get(j - 1);
+        SegmentReader p = prevRef.reader();
+        if (c.kind() == SegmentKind.SNAPSHOT) {
+          throw new IllegalArgumentException(ref.key() + ": only the first segment may be a snapshot");
+        }
+        if (c.pageSize() != p.pageSize()) {
+          throw new IllegalArgumentException(ref.key() + ": page size " + c.pageSize()
+              + " differs from " + prevRef.key() + "'s " + p.pageSize());
+        }
+        if (c.firstTxid() - 1 > lo || c.lastTxid() < lo) {
+          throw new IllegalArgumentException("TXID gap: " + prevRef.key() + " is applied up to TXID "
+              + lo + " but " + ref.key() + " covers " + c.firstTxid() + ".." + c.lastTxid());
+        }
+        long expected = commitOf(p, lo).checksumAfter();
+        long found = checksumAt(c, lo);
+        if (expected != found) {
+          throw new ChecksumChainException(ChecksumChainException.Stage.LINK, ref.key(), lo, expected,
+              found, "the checksum " + ref.key() + " starts from differs from the commit record in "
+                  + prevRef.key());
+        }
+      }
+      long hi;
+      if (j == 0 && snapshot) {
+        hi = c.lastTxid();
+        r[j][0] = Long.MIN_VALUE;
+      } else {
+        hi = j + 1 < n ? segments.get(j + 1).reader().firstTxid() - 1 : upto;
+        hi = Math.max(lo, Math.min(hi, upto));
+        r[j][0] = lo;
+      }
+      if (hi > c.lastTxid() || hi > upto) {
+        throw new IllegalArgumentException("target TXID " + upto + " is not inside " + ref.key()
+            + " (" + c.firstTxid() + ".." + c.lastTxid() + ")");
+      }
+      r[j][1] = hi;
+      lo = hi;
+    }
+    if (lo != upto || upto <= from) {
+      throw new IllegalArgumentException("target TXID " + upto + " is not reached by "
+          + segments.get(n - 1).key() + " (applied up to " + lo + ") after the database's TXID " + from);
+    }
+    return r;
+  }
+
+  /** Database checksum at {@code txid} as recorded by {@code r} ({@code firstTxid - 1 <= txid}). */
+  private static long checksumAt(SegmentReader r, long txid) {
+    return txid == r.firstTxid() - 1 ? r.checksumBefore() : commitOf(r, txid).checksumAfter();
   }
 
   /**
@@ -352,7 +382,8 @@ public final class PageApplier implements AutoCloseable {
       SegmentReader last = refs.get(refs.size() - 1).reader();
       CommitRecord target = commitOf(last, intent.uptoTxid());
       int pageSize = refs.get(0).reader().pageSize();
-      writePages(refs, intent.fromTxid(), intent.uptoTxid(), target.dbSizePages(), intent.snapshot(), s);
+      long[][] ranges = ranges(refs, intent.fromTxid(), intent.uptoTxid(), intent.snapshot());
+      writePages(refs, ranges, target.dbSizePages(), intent.snapshot(), s);
       long full = fullChecksum(pageSize);
       if (full != intent.checksumAfter()) {
         String why = "crash repair of " + intent.keys() + " up to TXID " + intent.uptoTxid()
@@ -382,19 +413,20 @@ public final class PageApplier implements AutoCloseable {
    * (meaningful only if the file matched {@code before} when called).
    */
   private long writePages(
-      List<SegmentRef> segments, long from, long upto, long newSizePages, boolean snapshot,
+      List<SegmentRef> segments, long[][] ranges, long newSizePages, boolean snapshot,
       ApplierState before) {
     int pageSize = segments.get(0).reader().pageSize();
     // Newest version per page: later segments and later indexes (higher TXIDs) win.
     Map<Long, Long> chosen = new HashMap<>();
     for (int j = 0; j < segments.size(); j++) {
       SegmentReader r = segments.get(j).reader();
-      long lower = (snapshot && j == 0) ? Long.MIN_VALUE : from;
+      long lower = ranges[j][0];
+      long upper = ranges[j][1];
       int n = r.pageCount();
       for (int i = 0; i < n; i++) {
         long t = r.pageTxid(i);
         long pg = r.pageNumber(i);
-        if (t > lower && t <= upto && pg <= newSizePages) {
+        if (t > lower && t <= upper && pg <= newSizePages) {
           chosen.put(pg, ((long) j << 32) | i);
         }
       }
