@@ -18,16 +18,10 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 /**
@@ -153,88 +147,40 @@ public final class Restorer {
   public long applyPlan(RestorePlan plan, PageApplier applier, Path downloadDir) {
     progress.started(plan);
     List<RestorePlan.PlannedObject> objects = plan.objects();
-    ExecutorService pool = Executors.newFixedThreadPool(options.parallelism(), r -> {
-      Thread t = new Thread(r, "walship-restore-download");
-      t.setDaemon(true);
-      return t;
-    });
-    Deque<Pending> inFlight = new ArrayDeque<>();
-    List<Opened> batch = new ArrayList<>();
-    long bytesInFlight = 0;
+    List<OrderedDownloads.Item> items = objects.stream()
+        .map(o -> new OrderedDownloads.Item(o.key(), o.sizeBytes())).toList();
+    List<OrderedDownloads.Fetched> batch = new ArrayList<>();
     long downloaded = 0;
-    int next = 0;
-    try {
-      while (next < objects.size() || !inFlight.isEmpty()) {
-        while (next < objects.size()
-            && (inFlight.isEmpty()
-                || (bytesInFlight + objects.get(next).sizeBytes() <= options.maxBytesInFlight()
-                    && inFlight.size() < options.parallelism() * 4))) {
-          RestorePlan.PlannedObject o = objects.get(next);
-          Path file = downloadDir.resolve(String.format("%06d.seg", next));
-          inFlight.add(new Pending(o, file, CompletableFuture.supplyAsync(() -> download(o, file), pool)));
-          bytesInFlight += o.sizeBytes();
-          next++;
+    try (OrderedDownloads downloads = new OrderedDownloads(store, items, downloadDir,
+        options.parallelism(), options.maxBytesInFlight(), progress::downloaded)) {
+      try {
+        while (downloads.hasNext()) {
+          OrderedDownloads.Fetched f = downloads.next();
+          batch.add(f);
+          downloaded += f.item().sizeBytes();
+          RestorePlan.PlannedObject p = objects.get(f.index());
+          check(p, f.reader());
+          boolean startsNewBatch = f.reader().kind() == SegmentKind.SNAPSHOT && batch.size() > 1;
+          if (startsNewBatch || batch.size() > options.maxSegmentsPerApply()) {
+            batch.remove(batch.size() - 1);
+            applyBatch(applier, objects, batch, downloads);
+            batch.add(f);
+          }
         }
-        Pending p = inFlight.removeFirst();
-        SegmentReader reader = join(p);
-        downloaded += p.object().sizeBytes();
-        Opened opened = new Opened(p.object(), p.file(), reader);
-        check(opened);
-        boolean startsNewBatch = reader.kind() == SegmentKind.SNAPSHOT && !batch.isEmpty();
-        if (startsNewBatch || batch.size() >= options.maxSegmentsPerApply()) {
-          bytesInFlight -= applyBatch(applier, batch);
+        if (!batch.isEmpty()) {
+          applyBatch(applier, objects, batch, downloads);
         }
-        batch.add(opened);
-      }
-      if (!batch.isEmpty()) {
-        bytesInFlight -= applyBatch(applier, batch);
-      }
-      return downloaded;
-    } finally {
-      pool.shutdownNow();
-      for (Opened o : batch) {
-        o.reader().close();
-      }
-      for (Pending p : inFlight) {
-        p.future().cancel(true);
+      } finally {
+        for (OrderedDownloads.Fetched f : batch) {
+          downloads.release(f);
+        }
       }
     }
-  }
-
-  private record Pending(RestorePlan.PlannedObject object, Path file, CompletableFuture<SegmentReader> future) {}
-
-  private record Opened(RestorePlan.PlannedObject object, Path file, SegmentReader reader) {}
-
-  private SegmentReader download(RestorePlan.PlannedObject o, Path file) {
-    if (!store.getToFile(o.key(), file)) {
-      throw new MissingObjectException(o.key());
-    }
-    progress.downloaded(o.key(), o.sizeBytes());
-    try {
-      return SegmentReader.open(file, o.key());
-    } catch (CorruptSegmentException e) {
-      if (e.getMessage() != null && e.getMessage().contains(o.key())) {
-        throw e;
-      }
-      throw new CorruptSegmentException(o.key() + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static SegmentReader join(Pending p) {
-    try {
-      return p.future().join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw e;
-    }
+    return downloaded;
   }
 
   /** The object's contents must match its place in the plan (key TXIDs, kind, coverage). */
-  private static void check(Opened o) {
-    RestorePlan.PlannedObject p = o.object();
-    SegmentReader r = o.reader();
+  private static void check(RestorePlan.PlannedObject p, SegmentReader r) {
     if (r.firstTxid() != p.firstTxid()) {
       throw new CorruptSegmentException(p.key() + ": starts at TXID " + r.firstTxid()
           + " but its key says " + p.firstTxid());
@@ -249,28 +195,25 @@ public final class Restorer {
     }
   }
 
-  /** Applies and releases a batch; returns the bytes it held. */
-  private long applyBatch(PageApplier applier, List<Opened> batch) {
-    long bytes = 0;
+  /** Applies a batch, then releases its downloads. */
+  private void applyBatch(PageApplier applier, List<RestorePlan.PlannedObject> objects,
+      List<OrderedDownloads.Fetched> batch, OrderedDownloads downloads) {
     try {
       List<PageApplier.SegmentRef> refs = new ArrayList<>();
-      for (Opened o : batch) {
-        refs.add(new PageApplier.SegmentRef(o.object().key(), o.reader()));
-        bytes += o.object().sizeBytes();
+      for (OrderedDownloads.Fetched f : batch) {
+        refs.add(new PageApplier.SegmentRef(f.item().key(), f.reader()));
       }
-      long upto = batch.get(batch.size() - 1).object().applyUptoTxid();
+      long upto = objects.get(batch.get(batch.size() - 1).index()).applyUptoTxid();
       if (upto > applier.txid()) {
         applier.apply(refs, upto);
       }
       progress.applied(upto);
     } finally {
-      for (Opened o : batch) {
-        o.reader().close();
-        deleteQuietly(o.file());
+      for (OrderedDownloads.Fetched f : batch) {
+        downloads.release(f);
       }
       batch.clear();
     }
-    return bytes;
   }
 
   private static void finishSqlite(Path file, JournalMode mode) {

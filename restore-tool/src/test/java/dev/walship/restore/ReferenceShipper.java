@@ -75,7 +75,9 @@ final class ReferenceShipper implements AutoCloseable {
         .redirectErrorStream(true).start();
     this.in = new OutputStreamWriter(sqlite.getOutputStream(), StandardCharsets.UTF_8);
     this.out = new BufferedReader(new InputStreamReader(sqlite.getInputStream(), StandardCharsets.UTF_8));
-    store.putIfAbsent(BucketLayout.lineageKey(db), lineage.toJson());
+    if (store.head(BucketLayout.lineageKey(db)).isEmpty()) {
+      store.putIfAbsent(BucketLayout.lineageKey(db), lineage.toJson());
+    }
   }
 
   /** A new database in {@code dir}, TXID 1 uploaded as a snapshot. */
@@ -106,10 +108,11 @@ final class ReferenceShipper implements AutoCloseable {
    * own commits start at {@code parent.txid + 1}.
    */
   static ReferenceShipper branch(ObjectStore store, String db, Path file, Lineage lineage,
-      List<Long> markersAtBranch, long t0, long markerOffset, Random random) throws IOException {
+      Committed atBranch, long t0, long markerOffset, Random random) throws IOException {
     ReferenceShipper s = new ReferenceShipper(store, db, file, lineage, t0, markerOffset, random,
-        lineage.parent().txid(), new TreeSet<>(markersAtBranch));
+        lineage.parent().txid(), new TreeSet<>(atBranch.markers()));
     s.previous = Files.readAllBytes(file);
+    s.history.put(atBranch.txid(), atBranch);
     return s;
   }
 

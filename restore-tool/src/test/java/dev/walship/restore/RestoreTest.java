@@ -186,7 +186,13 @@ class RestoreTest {
   }
 
   static void assertRestored(Path out, ReferenceShipper.Committed expected) throws Exception {
-    assertEquals(expected.checksum(), shipper.checksumAsShipped(out));
+    assertRestoredAs(shipper, out, expected);
+  }
+
+  /** {@code out} holds exactly {@code expected}: checksum, markers, integrity. */
+  static void assertRestoredAs(ReferenceShipper shipper, Path out, ReferenceShipper.Committed expected)
+      throws Exception {
+    assertEquals(expected.checksum(), shipper.checksumAsShipped(out), "checksum at " + expected.txid());
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + out);
         Statement st = c.createStatement()) {
       try (ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
