@@ -56,6 +56,18 @@ public final class Inventory {
     this.store = Objects.requireNonNull(store, "store");
   }
 
+  /** Names of every database (a {@code NAME/lineage.json} exists), sorted. One full LIST. */
+  public List<String> databaseNames() {
+    List<String> names = new ArrayList<>();
+    for (ObjectInfo o : store.listAll("", null)) {
+      int slash = o.key().indexOf('/');
+      if (slash > 0 && o.key().substring(slash).equals("/lineage.json")) {
+        names.add(o.key().substring(0, slash));
+      }
+    }
+    return names;
+  }
+
   /** Every database (a {@code NAME/lineage.json} exists), sorted by name. */
   public List<DatabaseInfo> all() {
     TreeMap<String, List<ObjectInfo>> byDb = new TreeMap<>();

@@ -265,7 +265,7 @@ public final class Restorer {
   public static final class FileAlreadyExistsWithoutForceException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    FileAlreadyExistsWithoutForceException(Path out) {
+    public FileAlreadyExistsWithoutForceException(Path out) {
       super(out + " already exists; pass --force to replace it", new FileAlreadyExistsException(out.toString()));
     }
   }
