@@ -5,6 +5,7 @@ import static dev.walship.format.SegmentFormat.*;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -32,11 +33,18 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * faulty writer) is found later, by {@link #readPage}; {@link #verifyPages()} and {@link
  * #toSegment()} decompress everything first.
  *
- * <p>Safe for concurrent reads after {@code open}. A file is memory-mapped; the mapping is released
- * by the garbage collector, not by {@link #close()}.
+ * <p>Safe for concurrent reads after {@code open}. A large file is memory-mapped; the mapping is
+ * released by the garbage collector, not by {@link #close()}.
  */
 public final class SegmentReader implements Closeable {
   private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
+  /**
+   * Files up to this size are read into the heap; larger ones are memory-mapped. A mapping is
+   * released only when the garbage collector finds its buffer unreachable, so mapping every small
+   * segment could exhaust the process's mapping limit (vm.max_map_count) between collections.
+   */
+  static final long MAP_THRESHOLD = 16L << 20;
+
   private static final ThreadLocal<byte[]> SCRATCH =
       ThreadLocal.withInitial(() -> new byte[MAX_PAGE_SIZE]);
 
@@ -58,14 +66,38 @@ public final class SegmentReader implements Closeable {
   private final List<CommitRecord> commits;
 
   /**
-   * Opens and verifies a segment file (memory-mapped). {@code source} names it in errors.
+   * Opens and verifies a segment file. Files up to 16 MiB are read into memory, larger ones are
+   * memory-mapped (in 1 GiB chunks, so any size works). {@code source} names it in errors.
    *
    * @throws CorruptSegmentException (or a subclass) if any rule is violated
    * @throws UncheckedIOException if the file cannot be opened or mapped
    */
   public static SegmentReader open(Path file, String source) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size <= MAP_THRESHOLD) {
+        byte[] bytes = new byte[(int) size];
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+          if (ch.read(buf, buf.position()) < 0) {
+            break; // the file shrank while being read: the length checks report it
+          }
+        }
+        return new SegmentReader(
+            SegmentBytes.of(buf.position() == size ? bytes : java.util.Arrays.copyOf(bytes,
+                buf.position())),
+            source);
+      }
       return new SegmentReader(SegmentBytes.map(ch), source);
+    } catch (IOException e) {
+      throw new UncheckedIOException("opening segment " + source + " (" + file + ")", e);
+    }
+  }
+
+  /** Always memory-maps, in chunks of {@code chunkSize} bytes; for tests of the chunking. */
+  static SegmentReader openMapped(Path file, String source, long chunkSize) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return new SegmentReader(SegmentBytes.map(ch, chunkSize), source);
     } catch (IOException e) {
       throw new UncheckedIOException("opening segment " + source + " (" + file + ")", e);
     }
@@ -297,6 +329,13 @@ public final class SegmentReader implements Closeable {
       }
       if (offset != expectedOffset) {
         throw fail(pos + IE_BODY_OFFSET, "body offset of entry " + i, expectedOffset, offset);
+      }
+      if (length > bodyLength - offset) {
+        throw fail(
+            pos + IE_STORED_LENGTH,
+            "stored length of entry " + i + " (within the body length " + bodyLength + ")",
+            "<= " + (bodyLength - offset),
+            length);
       }
       crc.reset();
       b.crc(crc, bodyStart + offset, length);
