@@ -166,6 +166,11 @@ public final class Restorer {
             applyBatch(applier, objects, batch, downloads);
             batch.add(f);
           }
+          // Apply early once the batch holds half the byte budget, so downloads never stall on it.
+          long batchBytes = batch.stream().mapToLong(x -> x.item().sizeBytes()).sum();
+          if (downloads.hasNext() && batchBytes >= options.maxBytesInFlight() / 2) {
+            applyBatch(applier, objects, batch, downloads);
+          }
         }
         if (!batch.isEmpty()) {
           applyBatch(applier, objects, batch, downloads);
