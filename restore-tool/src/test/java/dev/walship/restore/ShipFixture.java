@@ -15,6 +15,31 @@ import java.util.Random;
 public final class ShipFixture {
   private ShipFixture() {}
 
+  /**
+   * Ships {@code commits} commits of database {@code db} (TXIDs 1..commits+1, commit t at
+   * 2026-11-21T10:00:00Z + t seconds) into {@code store}; returns the last TXID. Tests of other
+   * modules use it with {@link #markersAt(long)} as the model.
+   */
+  public static long ship(ObjectStore store, Path work, String db, int commits) throws java.io.IOException {
+    try (ReferenceShipper s = ReferenceShipper.create(store, db, work,
+        Instant.parse("2026-11-21T10:00:00Z").toEpochMilli(), new Random(1))) {
+      s.run(commits, 5, 5);
+      return s.txid();
+    }
+  }
+
+  /** The marker rows ({@code SELECT seq FROM markers ORDER BY seq}) at {@code txid}. */
+  public static java.util.List<Long> markersAt(long txid) {
+    java.util.TreeSet<Long> m = new java.util.TreeSet<>();
+    for (long t = 2; t <= txid; t++) {
+      m.add(t);
+      if (t % 7 == 0) {
+        m.remove(t - 5);
+      }
+    }
+    return java.util.List.copyOf(m);
+  }
+
   public static void main(String[] args) throws Exception {
     String url = args[0];
     Path work = Files.createDirectories(Path.of(args[1]));
