@@ -1,7 +1,24 @@
 package dev.walship.format;
 
+import static dev.walship.format.SegmentFormat.MAX_COUNT;
+import static dev.walship.format.SegmentFormat.MAX_PAGE_NUMBER;
+
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 /**
  * Builds one segment with bounded memory: page images are spooled to a temporary file as they
@@ -11,18 +28,76 @@ import java.nio.file.Path;
  * <p>Usage: {@code create(...)}, then for each captured commit {@code addPage(...)} for its
  * frames and {@code addCommit(...)}, then {@code finishTo(file)} or {@code finish()}.
  *
+ * <p>Page images are compressed as they are added, so the spool holds the stored form and the
+ * final write only copies. Memory use is about 40 bytes per page image plus one page buffer and a
+ * 256 KiB write buffer; the images themselves live in the spool file.
+ *
+ * <p>Images of a page beyond the database size of the commit that wrote them are dropped at {@link
+ * #addCommit}: SQLite may spill such frames to the WAL before a commit that truncates the database,
+ * and they are not part of any database state.
+ *
  * <p>Not thread-safe. {@link #close()} deletes the spool file.
  */
 public final class SegmentWriter implements Closeable {
+  private static final int SPOOL_BUFFER = 1 << 18;
+
+  private final SegmentKind kind;
+  private final int level;
+  private final int pageSize;
+  private final long firstTxid;
+  private final long checksumBefore;
+  private final Compression compression;
+  private final Path spoolFile;
+  private final FileChannel spool;
+  private final ByteBuffer spoolBuffer = ByteBuffer.allocate(SPOOL_BUFFER);
+  private long spoolFlushed;
+  private final SegmentEncoder.PageStorer storer;
+
+  private final List<CommitRecord> commits = new ArrayList<>();
+  private final Map<Long, Integer> currentCommitPages = new HashMap<>();
+
+  // One entry per page image added: parallel growable arrays.
+  private int count;
+  private long[] pageNumbers = new long[64];
+  private long[] txids = new long[64];
+  private long[] spoolOffsets = new long[64];
+  private int[] lengths = new int[64];
+  private int[] crcs = new int[64];
+  private int live; // entries not replaced or dropped (length >= 0)
+  private long pageBytes;
+  private boolean closed;
+  private boolean finished;
+
+  private SegmentWriter(
+      SegmentKind kind,
+      int level,
+      int pageSize,
+      long firstTxid,
+      long checksumBefore,
+      Compression compression,
+      Path spoolFile,
+      FileChannel spool) {
+    this.kind = kind;
+    this.level = level;
+    this.pageSize = pageSize;
+    this.firstTxid = firstTxid;
+    this.checksumBefore = checksumBefore;
+    this.compression = compression;
+    this.spoolFile = spoolFile;
+    this.spool = spool;
+    this.storer = new SegmentEncoder.PageStorer(compression, pageSize);
+  }
 
   /**
    * @param kind incremental or snapshot
-   * @param level compaction level (0 from the primary)
-   * @param pageSize bytes per page
-   * @param firstTxid first TXID this segment will cover
+   * @param level compaction level (0 from the primary), 0..255
+   * @param pageSize bytes per page, a power of two in 512..65536
+   * @param firstTxid first TXID this segment will cover, >= 1
    * @param checksumBefore database checksum at {@code firstTxid - 1} (0 for a snapshot)
    * @param compression how page images are stored
    * @param spoolDir directory for the temporary spool file
+   * @throws IllegalArgumentException if an argument is out of range
+   * @throws UncheckedIOException if the spool file cannot be created
    */
   public static SegmentWriter create(
       SegmentKind kind,
@@ -32,7 +107,30 @@ public final class SegmentWriter implements Closeable {
       long checksumBefore,
       Compression compression,
       Path spoolDir) {
-    throw new UnsupportedOperationException("implemented by the segment format work");
+    SegmentCodec.checkHeader(kind, level, pageSize, firstTxid, checksumBefore);
+    Objects.requireNonNull(compression, "compression");
+    Objects.requireNonNull(spoolDir, "spoolDir");
+    Path file = null;
+    try {
+      file = Files.createTempFile(spoolDir, "segment-", ".spool");
+      FileChannel ch =
+          FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      return new SegmentWriter(
+          kind, level, pageSize, firstTxid, checksumBefore, compression, file, ch);
+    } catch (IOException e) {
+      if (file != null) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw new UncheckedIOException("creating a segment spool file in " + spoolDir, e);
+    }
+  }
+
+  private long nextTxid() {
+    return firstTxid + commits.size();
   }
 
   /**
@@ -40,42 +138,264 @@ public final class SegmentWriter implements Closeable {
    * the TXID after the last {@link #addCommit}). A second image of the same page for the same TXID
    * replaces the first (a transaction may write a page twice in the WAL).
    *
-   * @throws IllegalArgumentException if {@code data} is not page-size bytes
+   * @param pageNumber 1-based page number, at most 2^32-1
+   * @param data buffer holding the image at {@code data[offset, offset + pageSize)}
+   * @throws IllegalArgumentException if {@code data} is not page-size bytes, the page number is
+   *     out of range, or {@code txid} is not the commit being built
+   * @throws IllegalStateException if the writer is closed or finished, or a snapshot's commit was
+   *     already added
    */
   public void addPage(long pageNumber, long txid, byte[] data, int offset) {
-    throw new UnsupportedOperationException();
+    checkAdding();
+    if (kind == SegmentKind.SNAPSHOT && !commits.isEmpty()) {
+      throw new IllegalStateException("a snapshot covers one TXID; its commit was already added");
+    }
+    if (txid != nextTxid()) {
+      throw new IllegalArgumentException(
+          "page " + pageNumber + " has TXID " + txid + " but the commit being built is "
+              + nextTxid());
+    }
+    if (pageNumber < 1 || pageNumber > MAX_PAGE_NUMBER) {
+      throw new IllegalArgumentException(
+          "page number must be in 1..2^32-1, got " + pageNumber);
+    }
+    Objects.requireNonNull(data, "data");
+    if (offset < 0 || offset > data.length - pageSize) {
+      throw new IllegalArgumentException(
+          "page "
+              + pageNumber
+              + ": need "
+              + pageSize
+              + " bytes at offset "
+              + offset
+              + " but the array holds "
+              + data.length);
+    }
+    if (count == MAX_COUNT) {
+      throw new IllegalStateException("a segment holds at most " + MAX_COUNT + " page images");
+    }
+    storer.store(data, offset);
+    long at = spoolWrite(storer.array(), storer.offset(), storer.length());
+    Integer previous = currentCommitPages.put(pageNumber, count);
+    if (previous != null) {
+      pageBytes -= pageSize;
+      lengths[previous] = -1;
+      live--;
+    }
+    grow();
+    pageNumbers[count] = pageNumber;
+    txids[count] = txid;
+    spoolOffsets[count] = at;
+    lengths[count] = storer.length();
+    crcs[count] = storer.crc();
+    count++;
+    live++;
+    pageBytes += pageSize;
   }
 
-  /** Closes the current commit. @throws IllegalArgumentException if its TXID is out of order. */
+  /**
+   * Closes the current commit.
+   *
+   * @throws IllegalArgumentException if its TXID is out of order, its database size is outside
+   *     0..2^32-1 pages, or its time is negative
+   * @throws IllegalStateException if the writer is closed or finished, or this is a snapshot's
+   *     second commit
+   */
   public void addCommit(CommitRecord commit) {
-    throw new UnsupportedOperationException();
+    checkAdding();
+    Objects.requireNonNull(commit, "commit");
+    if (kind == SegmentKind.SNAPSHOT && !commits.isEmpty()) {
+      throw new IllegalStateException("a snapshot covers one TXID; its commit was already added");
+    }
+    SegmentCodec.checkCommit(commit, nextTxid());
+    for (Map.Entry<Long, Integer> e : currentCommitPages.entrySet()) {
+      if (e.getKey() > commit.dbSizePages()) {
+        lengths[e.getValue()] = -1;
+        live--;
+        pageBytes -= pageSize;
+      }
+    }
+    currentCommitPages.clear();
+    commits.add(commit);
   }
 
   /** Number of commits added so far. */
   public int commitCount() {
-    throw new UnsupportedOperationException();
+    return commits.size();
   }
 
-  /** Bytes of page data added so far (for size-based cut-off decisions). */
+  /** Bytes of page data (uncompressed, page size times images kept) added so far. */
   public long pageBytes() {
-    throw new UnsupportedOperationException();
+    return pageBytes;
   }
 
   /**
-   * Writes the complete segment to {@code file} (created or replaced) and returns its size in
-   * bytes. For incremental segments the page images kept are the ones of each (page, TXID).
+   * Writes the complete segment to {@code file} (created or replaced; not fsynced) and returns its
+   * size in bytes. May be called more than once; no page or commit can be added afterwards.
    *
-   * @throws IllegalStateException if no commit was added
+   * @throws IllegalStateException if no commit was added, pages were added after the last commit,
+   *     or a snapshot does not hold every page 1..database size
+   * @throws UncheckedIOException if writing fails
    */
   public long finishTo(Path file) {
-    throw new UnsupportedOperationException();
+    try (OutputStream out =
+        Files.newOutputStream(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      return writeTo(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing segment " + file, e);
+    }
   }
 
-  /** Encodes the complete segment in memory; for small segments and tests. */
+  /** Encodes the complete segment in memory; for small segments and tests. Same rules as {@link
+   * #finishTo(Path)}. */
   public byte[] finish() {
-    throw new UnsupportedOperationException();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      writeTo(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("spooling segment", e);
+    }
+    return out.toByteArray();
   }
 
+  private long writeTo(OutputStream out) throws IOException {
+    checkOpen();
+    if (commits.isEmpty()) {
+      throw new IllegalStateException("a segment holds at least one commit; none was added");
+    }
+    if (!currentCommitPages.isEmpty()) {
+      throw new IllegalStateException(
+          currentCommitPages.size() + " page images were added for TXID " + nextTxid()
+              + " but its commit was not added");
+    }
+    finished = true;
+    flushSpool();
+    // Entries are in TXID order already (commits are added in order); a stable sort by page
+    // number gives (page number, TXID) order. Key: page number in the high 32 bits, entry index
+    // in the low 32, sign bit flipped so signed order is unsigned order.
+    long[] keys = new long[live];
+    int k = 0;
+    for (int i = 0; i < count; i++) {
+      if (lengths[i] >= 0) {
+        keys[k++] = ((pageNumbers[i] << 32) | i) ^ Long.MIN_VALUE;
+      }
+    }
+    Arrays.sort(keys);
+    int[] order = new int[live];
+    long[] sortedPages = new long[live];
+    long[] sortedTxids = new long[live];
+    int[] sortedLengths = new int[live];
+    int[] sortedCrcs = new int[live];
+    for (int j = 0; j < live; j++) {
+      int i = (int) (keys[j] & 0xFFFF_FFFFL);
+      order[j] = i;
+      sortedPages[j] = pageNumbers[i];
+      sortedTxids[j] = txids[i];
+      sortedLengths[j] = lengths[i];
+      sortedCrcs[j] = crcs[i];
+    }
+    if (kind == SegmentKind.SNAPSHOT) {
+      long dbSize = commits.get(0).dbSizePages();
+      for (int j = 0; j < live; j++) {
+        if (sortedPages[j] != j + 1) {
+          throw new IllegalStateException(
+              "a snapshot holds every page 1.." + dbSize + "; page " + (j + 1) + " is missing");
+        }
+      }
+      if (live != dbSize) {
+        throw new IllegalStateException(
+            "a snapshot holds every page 1.." + dbSize + "; it has " + live + " pages");
+      }
+    }
+    byte[] copyBuffer = new byte[pageSize];
+    ByteBuffer copy = ByteBuffer.wrap(copyBuffer);
+    SegmentEncoder.Header header =
+        new SegmentEncoder.Header(
+            kind, level, compression, pageSize, firstTxid, nextTxid() - 1, checksumBefore);
+    return SegmentEncoder.write(
+        out,
+        header,
+        commits,
+        live,
+        sortedPages,
+        sortedTxids,
+        sortedLengths,
+        sortedCrcs,
+        (j, o) -> {
+          int i = order[j];
+          copy.clear().limit(lengths[i]);
+          long pos = spoolOffsets[i];
+          while (copy.hasRemaining()) {
+            if (spool.read(copy, pos + copy.position()) < 0) {
+              throw new IOException("spool file " + spoolFile + " ended early");
+            }
+          }
+          o.write(copyBuffer, 0, lengths[i]);
+        });
+  }
+
+  private long spoolWrite(byte[] a, int off, int len) {
+    long at = spoolFlushed + spoolBuffer.position();
+    if (spoolBuffer.remaining() < len) {
+      flushSpool();
+    }
+    spoolBuffer.put(a, off, len);
+    return at;
+  }
+
+  private void flushSpool() {
+    spoolBuffer.flip();
+    try {
+      while (spoolBuffer.hasRemaining()) {
+        spoolFlushed += spool.write(spoolBuffer, spoolFlushed);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing spool file " + spoolFile, e);
+    } finally {
+      spoolBuffer.clear();
+    }
+  }
+
+  private void grow() {
+    if (count == pageNumbers.length) {
+      int n = (int) Math.min((long) count * 2, MAX_COUNT);
+      pageNumbers = Arrays.copyOf(pageNumbers, n);
+      txids = Arrays.copyOf(txids, n);
+      spoolOffsets = Arrays.copyOf(spoolOffsets, n);
+      lengths = Arrays.copyOf(lengths, n);
+      crcs = Arrays.copyOf(crcs, n);
+    }
+  }
+
+  private void checkAdding() {
+    checkOpen();
+    if (finished) {
+      throw new IllegalStateException("segment writer already finished; nothing can be added");
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("segment writer is closed");
+    }
+  }
+
+  /** Deletes the spool file. Idempotent. */
   @Override
-  public void close() {}
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      spool.close();
+      Files.deleteIfExists(spoolFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException("deleting spool file " + spoolFile, e);
+    }
+  }
 }

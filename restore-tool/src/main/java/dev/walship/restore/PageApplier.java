@@ -1,0 +1,626 @@
+package dev.walship.restore;
+
+import dev.walship.format.CommitRecord;
+import dev.walship.format.DatabaseChecksum;
+import dev.walship.format.SegmentKind;
+import dev.walship.format.SegmentReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * Applies segments to a local SQLite file in place, while other connections of this process (and
+ * other processes) keep reading it: the lock-coordinated method of DESIGN.md ("Facts already
+ * checked"). Used by the restore tool (to build a restored file) and by the replica (to follow the
+ * bucket), so it is written once here.
+ *
+ * <h2>How an apply works</h2>
+ *
+ * <ol>
+ *   <li>The file is kept in rollback-journal mode (page 1 bytes 18-19 = 1), so SQLite's file locks
+ *       (POSIX advisory locks) coordinate readers with the applier.
+ *   <li>Pre-check: an INCREMENTAL segment must start from the local database checksum ({@link
+ *       SegmentReader#checksumBefore()} or, when the file is already inside the segment, the
+ *       commit record of the local TXID). A SNAPSHOT segment replaces the whole file, unchecked.
+ *   <li>The intent (segment keys, from and upto TXIDs, expected checksum) is written to the
+ *       sidecar state file {@code NAME.walship.json} (temp file, fsync, rename, fsync directory).
+ *   <li>{@code BEGIN EXCLUSIVE} on a dedicated sqlite-jdbc connection, so no reader is inside a
+ *       read transaction; for each page the newest version with {@code from < txid <= upto} is
+ *       written through one {@link FileChannel} opened once and never closed while SQLite
+ *       connections are open (closing any descriptor of the file drops every POSIX lock the process
+ *       holds on it); the file size is set to {@code dbSizePages * pageSize}; page 1 gets the
+ *       change counter (bytes 24-27) bumped and version-valid-for (92-95) set, so readers drop
+ *       their page caches; {@code fsync}; {@code COMMIT}.
+ *   <li>Post-check: the running checksum (updated per page from the old and new images) must equal
+ *       the commit record of {@code upto}; then the new TXID and checksum replace the intent in the
+ *       state file. A mismatch marks the database failed (persisted) and throws.
+ * </ol>
+ *
+ * <p>Crash safety: a pending intent found by {@link #open} is repaired before the applier is
+ * returned: the segments are fetched again through the {@link SegmentSource}, re-applied without
+ * the pre-check (full page images are idempotent), and the whole file's checksum is recomputed and
+ * compared with the intent's expected checksum.
+ *
+ * <p>Thread safety: {@link #apply} and {@link #close} are serialized on this object; {@link
+ * #txid()}, {@link #checksum()} and {@link #openReader()} may be called from any thread at any
+ * time.
+ *
+ * <p>Checksums are {@link DatabaseChecksum} (team decision 1).
+ */
+public final class PageApplier implements AutoCloseable {
+
+  /** A segment to apply together with the object key it came from (recorded in the intent). */
+  public record SegmentRef(String key, SegmentReader reader) {
+    public SegmentRef {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(reader, "reader");
+    }
+  }
+
+  private static final int DEFAULT_BUSY_TIMEOUT_MS = 30_000;
+
+  private final Path file;
+  private final Path stateFile;
+  private final FileChannel channel;
+  private final Connection lock;
+  private final String readerUrl;
+  private volatile ApplierState state;
+  private boolean closed;
+
+  private PageApplier(Path file, Path stateFile, FileChannel channel, Connection lock, ApplierState state) {
+    this.file = file;
+    this.stateFile = stateFile;
+    this.channel = channel;
+    this.lock = lock;
+    this.readerUrl = "jdbc:sqlite:file:" + file.toAbsolutePath() + "?mode=ro";
+    this.state = state;
+  }
+
+  /**
+   * Opens (or creates, empty) the database file {@code dbFile} and its sidecar state, repairing an
+   * interrupted apply first.
+   *
+   * @param dbFile the SQLite file; created empty (TXID 0) if absent. An existing non-empty file
+   *     without a sidecar state file is refused: it was not built by walship.
+   * @param lineageId lineage the file follows; null to accept whatever the state file says. A
+   *     state file naming another lineage is refused (IllegalStateException).
+   * @param repairSource fetches segments by key to repair a pending intent; {@link
+   *     SegmentSource#none()} for a fresh file
+   * @throws DatabaseFailedException if the repair re-applied the segments but the checksum does
+   *     not match (the database is then marked failed)
+   * @throws UncheckedIOException on I/O errors
+   */
+  public static PageApplier open(Path dbFile, String lineageId, SegmentSource repairSource) {
+    Path stateFile = ApplierState.pathFor(dbFile);
+    FileChannel channel = null;
+    Connection lock = null;
+    try {
+      ApplierState state;
+      if (Files.exists(stateFile)) {
+        state = ApplierState.read(stateFile);
+        if (lineageId != null && state.lineageId() != null && !lineageId.equals(state.lineageId())) {
+          throw new IllegalStateException(
+              dbFile + " follows lineage " + state.lineageId() + ", not " + lineageId);
+        }
+        if (state.lineageId() == null && lineageId != null) {
+          state = new ApplierState(lineageId, state.txid(), state.checksum(), state.pageSize(),
+              state.pending(), state.failure());
+        }
+      } else {
+        if (Files.exists(dbFile) && Files.size(dbFile) > 0) {
+          throw new IllegalStateException(
+              dbFile + " exists but has no walship state file " + stateFile
+                  + "; refusing to apply segments to a file walship did not build");
+        }
+        state = new ApplierState(lineageId, 0, 0, 0, null, null);
+      }
+      if (!Files.exists(dbFile)) {
+        Files.createFile(dbFile);
+      }
+      channel = FileChannel.open(dbFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      forceRollbackJournalMode(channel);
+      state.write(stateFile);
+      SQLiteConfig config = new SQLiteConfig();
+      config.setBusyTimeout(DEFAULT_BUSY_TIMEOUT_MS);
+      lock = config.createConnection("jdbc:sqlite:" + dbFile.toAbsolutePath());
+      PageApplier applier = new PageApplier(dbFile, stateFile, channel, lock, state);
+      if (state.pending() != null && state.failure() == null) {
+        applier.repair(repairSource);
+      }
+      return applier;
+    } catch (IOException e) {
+      closeQuietly(lock, channel);
+      throw new UncheckedIOException("cannot open " + dbFile, e);
+    } catch (SQLException e) {
+      closeQuietly(lock, channel);
+      throw new UncheckedIOException(new IOException("cannot open SQLite connection on " + dbFile, e));
+    } catch (RuntimeException e) {
+      closeQuietly(lock, channel);
+      throw e;
+    }
+  }
+
+  /** The database file. */
+  public Path file() {
+    return file;
+  }
+
+  /** Last TXID whose pages are durable in the file; 0 for an empty file. */
+  public long txid() {
+    return state.txid();
+  }
+
+  /** {@link DatabaseChecksum} of the file at {@link #txid()}. */
+  public long checksum() {
+    return state.checksum();
+  }
+
+  /** Bytes per page, 0 while the file is empty. */
+  public int pageSize() {
+    return state.pageSize();
+  }
+
+  /** The lineage this file follows (null until named). */
+  public String lineageId() {
+    return state.lineageId();
+  }
+
+  /** Why the database was marked failed, or empty if it is healthy. */
+  public Optional<String> failure() {
+    return Optional.ofNullable(state.failure());
+  }
+
+  /**
+   * JDBC URL for read-only connections on the file (a connection pool may use it directly; set a
+   * busy timeout, since readers wait while an apply holds the EXCLUSIVE lock, typically a few ms).
+   */
+  public String readerUrl() {
+    return readerUrl;
+  }
+
+  /**
+   * Opens a read-only connection on the file with a busy timeout of 30 s. The caller must close it
+   * before {@link #close()} is called on this applier.
+   *
+   * @throws DatabaseFailedException if the database is marked failed
+   */
+  public Connection openReader() throws SQLException {
+    requireHealthy();
+    SQLiteConfig config = new SQLiteConfig();
+    config.setReadOnly(true);
+    config.setBusyTimeout(DEFAULT_BUSY_TIMEOUT_MS);
+    return config.createConnection(readerUrl);
+  }
+
+  /**
+   * Applies one segment up to {@code uptoTxid} (any TXID inside it).
+   *
+   * @see #apply(List, long)
+   */
+  public void apply(String key, SegmentReader segment, long uptoTxid) {
+    apply(List.of(new SegmentRef(key, segment)), uptoTxid);
+  }
+
+  /**
+   * Applies consecutive segments as one step up to {@code uptoTxid} (inside the last one): each
+   * page is written once, with its newest version in {@code (txid(), uptoTxid]}. Only the first
+   * segment may be a SNAPSHOT. On return the file is durable at {@code uptoTxid}.
+   *
+   * @param segments in TXID order; the first must contain {@code txid() + 1} (or be a snapshot),
+   *     each next one must start at most one past the previous one's end and link to its checksum
+   * @param uptoTxid target TXID, {@code txid() < uptoTxid <= last.lastTxid()}
+   * @throws ChecksumChainException PRE_APPLY or LINK: nothing was written, the database is still
+   *     intact at {@link #txid()}; POST_APPLY: the database is now marked failed
+   * @throws IllegalArgumentException if the segments do not cover the range contiguously, or the
+   *     page size differs from the file's
+   * @throws DatabaseFailedException if the database was already marked failed
+   */
+  public synchronized void apply(List<SegmentRef> segments, long uptoTxid) {
+    requireOpen();
+    requireHealthy();
+    if (segments.isEmpty()) {
+      throw new IllegalArgumentException("no segments to apply");
+    }
+    ApplierState s = state;
+    SegmentRef first = segments.get(0);
+    SegmentReader f = first.reader();
+    boolean snapshot = f.kind() == SegmentKind.SNAPSHOT;
+    long from = snapshot ? f.firstTxid() - 1 : s.txid();
+    if (!snapshot) {
+      if (s.pageSize() != 0 && f.pageSize() != s.pageSize()) {
+        throw new IllegalArgumentException(
+            first.key() + ": page size " + f.pageSize() + " differs from the file's " + s.pageSize());
+      }
+      if (from < f.firstTxid() - 1 || from >= f.lastTxid()) {
+        throw new IllegalArgumentException(
+            first.key() + " covers TXIDs " + f.firstTxid() + ".." + f.lastTxid()
+                + " but the database is at TXID " + from + " (needs " + (from + 1) + ")");
+      }
+      long expectedBefore = checksumAt(f, from);
+      if (expectedBefore != s.checksum()) {
+        throw new ChecksumChainException(
+            ChecksumChainException.Stage.PRE_APPLY, first.key(), from, expectedBefore, s.checksum(),
+            "the segment does not continue the local database");
+      }
+    }
+    long[][] ranges = ranges(segments, from, uptoTxid, snapshot);
+    SegmentReader last = segments.get(segments.size() - 1).reader();
+    CommitRecord target = commitOf(last, uptoTxid);
+    List<String> keys = segments.stream().map(SegmentRef::key).toList();
+    ApplierState.Intent intent =
+        new ApplierState.Intent(keys, from, uptoTxid, target.checksumAfter(), snapshot);
+    ApplierState pending = new ApplierState(
+        s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
+    pending.write(stateFile);
+    state = pending;
+    long computed = writePages(segments, ranges, target.dbSizePages(), snapshot, s);
+    if (computed != target.checksumAfter()) {
+      String why = "post-apply checksum mismatch at TXID " + uptoTxid + " applying " + keys
+          + ": expected " + ChecksumChainException.hex(target.checksumAfter()) + ", computed "
+          + ChecksumChainException.hex(computed);
+      markFailed(why);
+      throw new ChecksumChainException(
+          ChecksumChainException.Stage.POST_APPLY, String.join(",", keys), uptoTxid,
+          target.checksumAfter(), computed, "database marked failed");
+    }
+    ApplierState done = new ApplierState(
+        s.lineageId(), uptoTxid, computed, f.pageSize(), null, null);
+    done.write(stateFile);
+    state = done;
+  }
+
+  /**
+   * Validates that the segments link and returns, per segment, the TXID range {@code (lo, hi]} of
+   * the page versions taken from it: a segment is superseded by the next one from the next one's
+   * first TXID on; a snapshot contributes its single TXID.
+   */
+  private static long[][] ranges(List<SegmentRef> segments, long from, long upto, boolean snapshot) {
+    int n = segments.size();
+    long[][] r = new long[n][2];
+    long lo = from;
+    for (int j = 0; j < n; j++) {
+      SegmentRef ref = segments.get(j);
+      SegmentReader c = ref.reader();
+      if (j > 0) {
+        SegmentRef prevRef = segments.get(j - 1);
+        SegmentReader p = prevRef.reader();
+        if (c.kind() == SegmentKind.SNAPSHOT) {
+          throw new IllegalArgumentException(ref.key() + ": only the first segment may be a snapshot");
+        }
+        if (c.pageSize() != p.pageSize()) {
+          throw new IllegalArgumentException(ref.key() + ": page size " + c.pageSize()
+              + " differs from " + prevRef.key() + "'s " + p.pageSize());
+        }
+        if (c.firstTxid() - 1 > lo || c.lastTxid() < lo) {
+          throw new IllegalArgumentException("TXID gap: " + prevRef.key() + " is applied up to TXID "
+              + lo + " but " + ref.key() + " covers " + c.firstTxid() + ".." + c.lastTxid());
+        }
+        long expected = commitOf(p, lo).checksumAfter();
+        long found = checksumAt(c, lo);
+        if (expected != found) {
+          throw new ChecksumChainException(ChecksumChainException.Stage.LINK, ref.key(), lo, expected,
+              found, "the checksum " + ref.key() + " starts from differs from the commit record in "
+                  + prevRef.key());
+        }
+      }
+      long hi;
+      if (j == 0 && snapshot) {
+        hi = c.lastTxid();
+        r[j][0] = Long.MIN_VALUE;
+      } else {
+        hi = j + 1 < n ? segments.get(j + 1).reader().firstTxid() - 1 : upto;
+        hi = Math.max(lo, Math.min(hi, upto));
+        r[j][0] = lo;
+      }
+      if (hi > c.lastTxid() || hi > upto) {
+        throw new IllegalArgumentException("target TXID " + upto + " is not inside " + ref.key()
+            + " (" + c.firstTxid() + ".." + c.lastTxid() + ")");
+      }
+      r[j][1] = hi;
+      lo = hi;
+    }
+    if (lo != upto || upto <= from) {
+      throw new IllegalArgumentException("target TXID " + upto + " is not reached by "
+          + segments.get(n - 1).key() + " (applied up to " + lo + ") after the database's TXID " + from);
+    }
+    return r;
+  }
+
+  /** Database checksum at {@code txid} as recorded by {@code r} ({@code firstTxid - 1 <= txid}). */
+  private static long checksumAt(SegmentReader r, long txid) {
+    return txid == r.firstTxid() - 1 ? r.checksumBefore() : commitOf(r, txid).checksumAfter();
+  }
+
+  /**
+   * Recomputes the {@link DatabaseChecksum} of the whole file from its bytes (reads every page;
+   * takes the EXCLUSIVE lock meanwhile so no apply runs). For checks and tests.
+   */
+  public synchronized long recomputeChecksum() {
+    requireOpen();
+    return fullChecksum(state.pageSize());
+  }
+
+  /**
+   * Closes the lock connection, then the file channel. Every reader connection opened with {@link
+   * #openReader()} must be closed first (closing the channel drops this process's POSIX locks on
+   * the file). Idempotent.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    closeQuietly(lock, channel);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private void repair(SegmentSource source) {
+    ApplierState s = state;
+    ApplierState.Intent intent = s.pending();
+    List<SegmentRef> refs = new ArrayList<>();
+    try {
+      for (String key : intent.keys()) {
+        refs.add(new SegmentRef(key, source.open(key)));
+      }
+      SegmentReader last = refs.get(refs.size() - 1).reader();
+      CommitRecord target = commitOf(last, intent.uptoTxid());
+      int pageSize = refs.get(0).reader().pageSize();
+      long[][] ranges = ranges(refs, intent.fromTxid(), intent.uptoTxid(), intent.snapshot());
+      writePages(refs, ranges, target.dbSizePages(), intent.snapshot(), s);
+      long full = fullChecksum(pageSize);
+      if (full != intent.checksumAfter()) {
+        String why = "crash repair of " + intent.keys() + " up to TXID " + intent.uptoTxid()
+            + " gave checksum " + ChecksumChainException.hex(full) + ", expected "
+            + ChecksumChainException.hex(intent.checksumAfter());
+        markFailed(why);
+        throw new DatabaseFailedException(why);
+      }
+      ApplierState done = new ApplierState(s.lineageId(), intent.uptoTxid(), full, pageSize, null, null);
+      done.write(stateFile);
+      state = done;
+    } finally {
+      for (SegmentRef r : refs) {
+        r.reader().close();
+      }
+    }
+  }
+
+  private void markFailed(String why) {
+    ApplierState failed = state.withFailure(why);
+    failed.write(stateFile);
+    state = failed;
+  }
+
+  /**
+   * Writes the selected page versions under the EXCLUSIVE lock and returns the running checksum
+   * (meaningful only if the file matched {@code before} when called).
+   */
+  private long writePages(
+      List<SegmentRef> segments, long[][] ranges, long newSizePages, boolean snapshot,
+      ApplierState before) {
+    int pageSize = segments.get(0).reader().pageSize();
+    // Newest version per page: later segments and later indexes (higher TXIDs) win.
+    Map<Long, Long> chosen = new HashMap<>();
+    for (int j = 0; j < segments.size(); j++) {
+      SegmentReader r = segments.get(j).reader();
+      long lower = ranges[j][0];
+      long upper = ranges[j][1];
+      int n = r.pageCount();
+      for (int i = 0; i < n; i++) {
+        long t = r.pageTxid(i);
+        long pg = r.pageNumber(i);
+        if (t > lower && t <= upper && pg <= newSizePages) {
+          chosen.put(pg, ((long) j << 32) | i);
+        }
+      }
+    }
+    long[] pages = new long[chosen.size()];
+    int k = 0;
+    for (Long pg : chosen.keySet()) {
+      pages[k++] = pg;
+    }
+    Arrays.sort(pages);
+    try (Statement st = lock.createStatement()) {
+      st.execute("BEGIN EXCLUSIVE");
+      boolean committed = false;
+      try {
+        long checksum;
+        long oldSizePages;
+        int oldCounter = readChangeCounter();
+        if (snapshot || before.pageSize() != pageSize) {
+          channel.truncate(0);
+          checksum = 0;
+          oldSizePages = 0;
+        } else {
+          checksum = before.checksum();
+          oldSizePages = channel.size() / pageSize;
+        }
+        byte[] newPage = new byte[pageSize];
+        byte[] oldPage = new byte[pageSize];
+        byte[] page1 = null;
+        for (long pg : pages) {
+          long packed = chosen.get(pg);
+          SegmentReader r = segments.get((int) (packed >>> 32)).reader();
+          r.readPage((int) packed, newPage, 0);
+          if (pg <= oldSizePages) {
+            readFully(oldPage, (pg - 1) * pageSize);
+            checksum ^= DatabaseChecksum.pageHash(pg, oldPage, 0, pageSize);
+          }
+          checksum ^= DatabaseChecksum.pageHash(pg, newPage, 0, pageSize);
+          if (pg == 1) {
+            page1 = newPage.clone();
+          } else {
+            writeFully(newPage, (pg - 1) * pageSize);
+          }
+        }
+        for (long pg = newSizePages + 1; pg <= oldSizePages; pg++) {
+          readFully(oldPage, (pg - 1) * pageSize);
+          checksum ^= DatabaseChecksum.pageHash(pg, oldPage, 0, pageSize);
+        }
+        long newBytes = newSizePages * pageSize;
+        if (channel.size() > newBytes) {
+          channel.truncate(newBytes);
+        }
+        if (newSizePages >= 1) {
+          if (page1 == null) {
+            page1 = new byte[pageSize];
+            readFully(page1, 0);
+          }
+          patchHeader(page1, oldCounter + 1, newSizePages);
+          writeFully(page1, 0);
+        }
+        channel.force(true);
+        st.execute("COMMIT");
+        committed = true;
+        return checksum;
+      } finally {
+        if (!committed) {
+          try {
+            st.execute("ROLLBACK");
+          } catch (SQLException ignored) {
+            // The transaction never wrote through SQLite; a failed ROLLBACK only means none was open.
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("apply to " + file + " failed", e);
+    } catch (SQLException e) {
+      throw new UncheckedIOException(new IOException("SQLite lock on " + file + " failed", e));
+    }
+  }
+
+  /** Rollback-journal mode, change counter, version-valid-for (only masked header bytes). */
+  private static void patchHeader(byte[] page1, int counter, long sizePages) {
+    page1[18] = 1;
+    page1[19] = 1;
+    putInt(page1, 24, counter);
+    long headerSize = Integer.toUnsignedLong(getInt(page1, 28));
+    // SQLite trusts the in-header size (bytes 28-31) only when version-valid-for equals the change
+    // counter; otherwise it uses the file size, which is exact here. Both bytes are masked.
+    putInt(page1, 92, headerSize == sizePages ? counter : counter - 1);
+  }
+
+  private int readChangeCounter() throws IOException {
+    if (channel.size() < 100) {
+      return 0;
+    }
+    byte[] h = new byte[100];
+    readFully(h, 0);
+    return getInt(h, 24);
+  }
+
+  private long fullChecksum(int pageSize) {
+    if (pageSize == 0) {
+      return 0;
+    }
+    try {
+      long size = channel.size() / pageSize;
+      byte[] page = new byte[pageSize];
+      long checksum = 0;
+      for (long pg = 1; pg <= size; pg++) {
+        readFully(page, (pg - 1) * pageSize);
+        checksum ^= DatabaseChecksum.pageHash(pg, page, 0, pageSize);
+      }
+      return checksum;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  private static void forceRollbackJournalMode(FileChannel ch) throws IOException {
+    if (ch.size() < 20) {
+      return;
+    }
+    ByteBuffer b = ByteBuffer.allocate(2);
+    ch.read(b, 18);
+    if (b.get(0) != 1 || b.get(1) != 1) {
+      ch.write(ByteBuffer.wrap(new byte[] {1, 1}), 18);
+      ch.force(true);
+    }
+  }
+
+  private void readFully(byte[] dest, long position) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(dest);
+    long pos = position;
+    while (b.hasRemaining()) {
+      int n = channel.read(b, pos);
+      if (n < 0) {
+        Arrays.fill(dest, b.position(), dest.length, (byte) 0);
+        return;
+      }
+      pos += n;
+    }
+  }
+
+  private void writeFully(byte[] src, long position) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(src);
+    long pos = position;
+    while (b.hasRemaining()) {
+      pos += channel.write(b, pos);
+    }
+  }
+
+  static CommitRecord commitOf(SegmentReader r, long txid) {
+    return r.commits().get((int) (txid - r.firstTxid()));
+  }
+
+  private static int getInt(byte[] b, int off) {
+    return ((b[off] & 0xff) << 24) | ((b[off + 1] & 0xff) << 16) | ((b[off + 2] & 0xff) << 8)
+        | (b[off + 3] & 0xff);
+  }
+
+  private static void putInt(byte[] b, int off, int v) {
+    b[off] = (byte) (v >>> 24);
+    b[off + 1] = (byte) (v >>> 16);
+    b[off + 2] = (byte) (v >>> 8);
+    b[off + 3] = (byte) v;
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("applier for " + file + " is closed");
+    }
+  }
+
+  private void requireHealthy() {
+    String f = state.failure();
+    if (f != null) {
+      throw new DatabaseFailedException(file + " is marked failed: " + f);
+    }
+  }
+
+  private static void closeQuietly(Connection lock, FileChannel channel) {
+    // Order matters: SQLite connections first, the channel last (its close drops POSIX locks).
+    if (lock != null) {
+      try {
+        lock.close();
+      } catch (SQLException ignored) {
+        // Closing a connection that holds no transaction cannot lose data.
+      }
+    }
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // Every write was already forced; nothing is lost by a failed close.
+      }
+    }
+  }
+}
