@@ -51,6 +51,10 @@ import org.sqlite.SQLiteConfig;
  *       state file. A mismatch marks the database failed (persisted) and throws.
  * </ol>
  *
+ * <p>The first apply to an empty file (a bootstrap) is written without SQLite's lock: until it
+ * has a valid header nobody can read the file, and a SQLite write transaction on an empty file
+ * would create a fresh page 1 of its own. Serve reads only once {@link #txid()} is above 0.
+ *
  * <p>Crash safety: a pending intent found by {@link #open} is repaired before the applier is
  * returned: the segments are fetched again through the {@link SegmentSource}, re-applied without
  * the pre-check (full page images are idempotent), and the whole file's checksum is recomputed and
@@ -438,8 +442,14 @@ public final class PageApplier implements AutoCloseable {
     }
     Arrays.sort(pages);
     try (Statement st = lock.createStatement()) {
-      st.execute("BEGIN EXCLUSIVE");
-      boolean committed = false;
+      // A file without a valid SQLite header (empty, or an interrupted first apply) cannot be read
+      // by anyone, and a write transaction on it would make SQLite initialise a fresh page 1 and
+      // write it at COMMIT over ours: write such a file without SQLite's lock.
+      boolean coordinated = hasSqliteHeader();
+      if (coordinated) {
+        st.execute("BEGIN EXCLUSIVE");
+      }
+      boolean committed = !coordinated;
       try {
         long checksum;
         long oldSizePages;
@@ -487,8 +497,10 @@ public final class PageApplier implements AutoCloseable {
           writeFully(page1, 0);
         }
         channel.force(true);
-        st.execute("COMMIT");
-        committed = true;
+        if (coordinated) {
+          st.execute("COMMIT");
+          committed = true;
+        }
         return checksum;
       } finally {
         if (!committed) {
@@ -515,6 +527,18 @@ public final class PageApplier implements AutoCloseable {
     // SQLite trusts the in-header size (bytes 28-31) only when version-valid-for equals the change
     // counter; otherwise it uses the file size, which is exact here. Both bytes are masked.
     putInt(page1, 92, headerSize == sizePages ? counter : counter - 1);
+  }
+
+  private static final byte[] SQLITE_MAGIC =
+      "SQLite format 3\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  private boolean hasSqliteHeader() throws IOException {
+    if (channel.size() < 100) {
+      return false;
+    }
+    byte[] h = new byte[16];
+    readFully(h, 0);
+    return Arrays.equals(h, SQLITE_MAGIC);
   }
 
   private int readChangeCounter() throws IOException {

@@ -1,0 +1,209 @@
+package dev.walship.restore;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.walship.format.BucketLayout;
+import dev.walship.format.CorruptSegmentException;
+import dev.walship.store.ObjectInfo;
+import dev.walship.store.ObjectStore;
+import dev.walship.store.testing.InProcessS3;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Point-in-time restore against a real S3 server (S3Proxy in-process) of a history written by a
+ * separate sqlite3 process (see {@link ReferenceShipper}).
+ */
+class RestoreTest {
+  @RegisterExtension static final InProcessS3 S3 = InProcessS3.transientBackend();
+
+  @TempDir static Path dir;
+  static ObjectStore store;
+  static ReferenceShipper shipper;
+  static final long T0 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
+
+  @BeforeAll
+  static void ship() throws IOException {
+    store = S3.openFresh();
+    shipper = ReferenceShipper.create(store, "app", dir, T0, new Random(42));
+    shipper.run(160, 6, 6);
+  }
+
+  @AfterAll
+  static void close() {
+    shipper.close();
+    store.close();
+  }
+
+  static Restorer restorer() {
+    return new Restorer(store, new Restorer.Options(4, 1 << 20, 7), RestoreProgress.none());
+  }
+
+  @Test
+  void restoresEveryRandomTxidToExactlyItsCommittedPrefix() throws Exception {
+    RestorePlanner planner = new RestorePlanner(store);
+    Timeline tl = planner.timeline("app");
+    Random r = new Random(7);
+    List<Long> targets = new ArrayList<>(List.of(1L, 2L, shipper.txid()));
+    for (int i = 0; i < 12; i++) {
+      targets.add(1 + (long) r.nextInt((int) shipper.txid()));
+    }
+    for (long t : targets) {
+      RestorePlan plan = planner.plan(tl, RestoreTarget.txid(t));
+      Path out = dir.resolve("r-" + t + ".db");
+      Restorer.Result result = restorer().restoreTo(plan, out, false, Restorer.JournalMode.WAL);
+      ReferenceShipper.Committed expected = shipper.history.get(t);
+      assertEquals(t, result.txid());
+      assertEquals(expected.checksum(), result.checksum(), "recorded checksum at " + t);
+      assertRestored(out, expected);
+      Files.delete(out);
+    }
+  }
+
+  @Test
+  void restoresRandomTimestampsToTheLastCommitAtOrBefore() throws Exception {
+    RestorePlanner planner = new RestorePlanner(store);
+    Timeline tl = planner.timeline("app");
+    Random r = new Random(11);
+    for (int i = 0; i < 8; i++) {
+      long t = 1 + r.nextInt((int) shipper.txid());
+      // Between commit t and t+1 (commit times are t0 + txid * 1000 ms).
+      Instant at = Instant.ofEpochMilli(T0 + t * 1000 + r.nextInt(1000));
+      RestorePlan plan = planner.plan(tl, RestoreTarget.atOrBefore(at));
+      assertEquals(t, plan.targetTxid(), "at " + at);
+      Path out = dir.resolve("ts-" + t + ".db");
+      restorer().restoreTo(plan, out, false, Restorer.JournalMode.DELETE);
+      assertRestored(out, shipper.history.get(t));
+      Files.delete(out);
+    }
+  }
+
+  @Test
+  void latestUsesTheNewestSnapshotAndFewestSegments() {
+    RestorePlan plan = new RestorePlanner(store).plan("app", RestoreTarget.latest());
+    assertEquals(shipper.txid(), plan.targetTxid());
+    RestorePlan.PlannedObject first = plan.objects().get(0);
+    assertTrue(first.snapshot(), "starts from a snapshot: " + first);
+    long newestSnapshot = store.listAll(BucketLayout.snapshotPrefix("app"), null).stream()
+        .mapToLong(o -> RestorePlanner.txidOfKey(o.key())).max().orElseThrow();
+    assertEquals(newestSnapshot, first.firstTxid());
+    for (int i = 1; i < plan.objects().size(); i++) {
+      assertFalse(plan.objects().get(i).snapshot());
+      assertTrue(plan.objects().get(i).firstTxid() > newestSnapshot - 6);
+    }
+  }
+
+  @Test
+  void restoringTheSameTargetTwiceIsByteIdentical() throws Exception {
+    RestorePlan plan = new RestorePlanner(store).plan("app", RestoreTarget.txid(97));
+    Path a = dir.resolve("twice-a.db");
+    Path b = dir.resolve("twice-b.db");
+    restorer().restoreTo(plan, a, false, Restorer.JournalMode.WAL);
+    restorer().restoreTo(plan, b, false, Restorer.JournalMode.WAL);
+    assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+  }
+
+  @Test
+  void refusesToOverwriteWithoutForceAndReplacesWithIt() throws Exception {
+    Path out = dir.resolve("existing.db");
+    Files.writeString(out, "not a database");
+    RestorePlan plan = new RestorePlanner(store).plan("app", RestoreTarget.txid(20));
+    assertThrows(Restorer.FileAlreadyExistsWithoutForceException.class,
+        () -> restorer().restoreTo(plan, out, false, Restorer.JournalMode.WAL));
+    assertEquals("not a database", Files.readString(out));
+    Files.writeString(out.resolveSibling("existing.db-wal"), "stale wal");
+    restorer().restoreTo(plan, out, true, Restorer.JournalMode.WAL);
+    assertFalse(Files.exists(out.resolveSibling("existing.db-wal")));
+    assertRestored(out, shipper.history.get(20L));
+  }
+
+  @Test
+  void targetsOutsideHistoryNameTheNearestPoints() {
+    RestorePlanner planner = new RestorePlanner(store);
+    RestoreTargetException after = assertThrows(RestoreTargetException.class,
+        () -> planner.plan("app", RestoreTarget.txid(shipper.txid() + 5)));
+    assertEquals(shipper.txid(), after.nearestBefore().orElseThrow());
+    assertTrue(after.getMessage().contains("after the last restore point"), after.getMessage());
+    RestoreTargetException before = assertThrows(RestoreTargetException.class,
+        () -> planner.plan("app", RestoreTarget.atOrBefore(Instant.ofEpochMilli(T0))));
+    assertEquals(1, before.nearestAfter().orElseThrow());
+    assertThrows(NoSuchDatabaseException.class, () -> planner.plan("nope", RestoreTarget.latest()));
+  }
+
+  @Test
+  void corruptOrMissingObjectsFailNamingTheKeyAndLeaveNoOutput() throws Exception {
+    try (ObjectStore copy = S3.openFresh()) {
+      for (ObjectInfo o : store.listAll("app/", null)) {
+        copy.put(o.key(), store.get(o.key()).orElseThrow().data());
+      }
+      RestorePlan plan = new RestorePlanner(copy).plan("app", RestoreTarget.latest());
+      RestorePlan.PlannedObject victim = plan.objects().get(plan.objects().size() / 2);
+      byte[] bytes = copy.get(victim.key()).orElseThrow().data();
+      bytes[bytes.length / 2] ^= 0x10;
+      copy.put(victim.key(), bytes);
+      Path out = dir.resolve("corrupt.db");
+      Restorer restorer = new Restorer(copy, Restorer.Options.defaults(), RestoreProgress.none());
+      CorruptSegmentException corrupt = assertThrows(CorruptSegmentException.class,
+          () -> restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL));
+      assertTrue(corrupt.getMessage().contains(victim.key()), corrupt.getMessage());
+      assertNoRestoreLeftovers(out);
+
+      copy.delete(victim.key());
+      MissingObjectException missing = assertThrows(MissingObjectException.class,
+          () -> restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL));
+      assertEquals(victim.key(), missing.key());
+      assertNoRestoreLeftovers(out);
+    }
+  }
+
+  static void assertNoRestoreLeftovers(Path out) throws IOException {
+    assertFalse(Files.exists(out), "no output file");
+    try (Stream<Path> s = Files.list(out.getParent())) {
+      List<String> names = s.map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith("." + out.getFileName())).toList();
+      assertEquals(List.of(), names, "temporary files left behind");
+    }
+  }
+
+  static void assertRestored(Path out, ReferenceShipper.Committed expected) throws Exception {
+    assertEquals(expected.checksum(), shipper.checksumAsShipped(out));
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + out);
+        Statement st = c.createStatement()) {
+      try (ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
+        rs.next();
+        assertEquals("ok", rs.getString(1));
+      }
+      assertEquals(expected.markers(), markers(st));
+    }
+  }
+
+  static List<Long> markers(Statement st) throws SQLException {
+    List<Long> seqs = new ArrayList<>();
+    try (ResultSet rs = st.executeQuery("SELECT seq FROM markers ORDER BY seq")) {
+      while (rs.next()) {
+        seqs.add(rs.getLong(1));
+      }
+    }
+    return seqs;
+  }
+}
