@@ -210,8 +210,47 @@ public final class ServedDatabase implements ReadTarget, AutoCloseable {
     if (reusable && !closed && health.state() != Health.State.UNAVAILABLE && idle.offer(connection)) {
       return;
     }
-    open.decrementAndGet();
     connection.close();
+    closedOne();
+  }
+
+  private void closedOne() {
+    if (open.decrementAndGet() == 0) {
+      txidLock.lock();
+      try {
+        txidAdvanced.signalAll();
+      } finally {
+        txidLock.unlock();
+      }
+    }
+  }
+
+  /**
+   * After {@link #close()}: waits until every borrowed connection has been returned and closed, so
+   * the file may be replaced.
+   *
+   * @return true if none is open any more
+   */
+  public boolean awaitIdle(Duration timeout) throws InterruptedException {
+    drainIdle();
+    long remaining = timeout.toNanos();
+    txidLock.lock();
+    try {
+      while (open.get() > 0) {
+        if (remaining <= 0) {
+          return false;
+        }
+        remaining = txidAdvanced.awaitNanos(remaining);
+      }
+      return true;
+    } finally {
+      txidLock.unlock();
+    }
+  }
+
+  /** Serves connections again after {@link #close()} (the file was replaced). */
+  public void reopen() {
+    closed = false;
   }
 
   /** Read connections currently open (idle or in use). */
@@ -219,11 +258,16 @@ public final class ServedDatabase implements ReadTarget, AutoCloseable {
     return open.get();
   }
 
+  /** Closes the idle read connections (the database has not been read for a while). */
+  public void closeIdleConnections() {
+    drainIdle();
+  }
+
   private void drainIdle() {
     ReadConnection c;
     while ((c = idle.poll()) != null) {
-      open.decrementAndGet();
       c.close();
+      closedOne();
     }
   }
 
