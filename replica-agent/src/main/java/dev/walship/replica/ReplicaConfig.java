@@ -121,6 +121,14 @@ public record ReplicaConfig(
    * @throws IllegalArgumentException for an unknown key or a bad value (names both)
    */
   public static ReplicaConfig fromYaml(Path file) {
+    return fromYaml(file, null, null);
+  }
+
+  /**
+   * As {@link #fromYaml(Path)}, with {@code source} and {@code dir} (when not null) replacing the
+   * file's.
+   */
+  public static ReplicaConfig fromYaml(Path file, String sourceOverride, Path dirOverride) {
     JsonNode n;
     try {
       n = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
@@ -140,13 +148,16 @@ public record ReplicaConfig(
         throw new IllegalArgumentException(file + ": unknown key '" + k + "' (known: " + known + ")");
       }
     });
-    ReplicaConfig d = of(n.path("source").asText(""), Path.of(n.path("dir").asText(".")));
+    String src = sourceOverride != null ? sourceOverride : n.path("source").asText("");
+    Path dirPath =
+        dirOverride != null ? dirOverride : n.hasNonNull("dir") ? Path.of(n.get("dir").asText()) : null;
+    ReplicaConfig d = of(src.isEmpty() ? "-" : src, Path.of("."));
     List<String> dbs = new ArrayList<>();
     n.path("databases").forEach(x -> dbs.add(x.asText()));
     HranaLimits l = d.limits();
     return new ReplicaConfig(
-        d.source(),
-        n.has("dir") ? d.dir() : null,
+        src,
+        dirPath,
         n.has("listen") ? parseListen(n.get("listen").asText()) : d.listen(),
         dbs,
         n.hasNonNull("default-database") ? n.get("default-database").asText() : null,
