@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.Lock;
@@ -69,16 +70,19 @@ public final class Follower implements AutoCloseable {
    * @param autoRebootstrap re-bootstrap from the latest snapshot when the file cannot advance
    * @param maxReadConnections read connections per database
    * @param readBusyTimeout how long a read waits for an apply's EXCLUSIVE lock
+   * @param maxSegmentsPerApply segments applied in one step when the replica is behind
    */
   public record Settings(
       Duration pollInterval,
       Duration gapCheckInterval,
       boolean autoRebootstrap,
       int maxReadConnections,
-      Duration readBusyTimeout) {
+      Duration readBusyTimeout,
+      int maxSegmentsPerApply) {
 
     public static Settings defaults() {
-      return new Settings(Duration.ofSeconds(1), Duration.ofMinutes(5), false, 8, Duration.ofSeconds(30));
+      return new Settings(
+          Duration.ofSeconds(1), Duration.ofMinutes(5), false, 8, Duration.ofSeconds(30), 16);
     }
   }
 
@@ -224,18 +228,25 @@ public final class Follower implements AutoCloseable {
       return checkGap(t, key);
     }
     metrics.fetched();
-    long start = System.nanoTime();
-    try (SegmentReader reader = SegmentReader.open(tmp, key)) {
+    List<PageApplier.SegmentRef> batch = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
+    files.add(tmp);
+    try {
+      SegmentReader reader = SegmentReader.open(tmp, key);
+      batch.add(new PageApplier.SegmentRef(key, reader));
       if (reader.firstTxid() != t + 1) {
         return stall(
             "corrupt",
             key + " is named for TXID " + (t + 1) + " but starts at TXID " + reader.firstTxid());
       }
-      CommitRecord last = reader.commits().get(reader.commits().size() - 1);
+      fetchMore(batch, files);
+      SegmentReader lastReader = batch.get(batch.size() - 1).reader();
+      CommitRecord last = lastReader.commits().get(lastReader.commits().size() - 1);
+      long start = System.nanoTime();
       Lock w = served.applyLock().writeLock();
       w.lock();
       try {
-        applier.apply(key, reader, reader.lastTxid());
+        applier.apply(batch, lastReader.lastTxid());
         publish(applier.txid(), last.commitTimeMillis());
       } finally {
         w.unlock();
@@ -249,10 +260,10 @@ public final class Follower implements AutoCloseable {
       return stall("corrupt", "refused corrupt object " + key + ": " + e.getMessage());
     } catch (ChecksumChainException e) {
       if (e.stage() == ChecksumChainException.Stage.POST_APPLY) {
-        unavailable("checksum", "applying " + key + " did not give the primary's database: " + e.getMessage());
+        unavailable("checksum", "applying " + e.key() + " did not give the primary's database: " + e.getMessage());
         return PollResult.UNAVAILABLE;
       }
-      return stall("checksum", "refused " + key + ": " + e.getMessage());
+      return stall("checksum", "refused " + e.key() + ": " + e.getMessage());
     } catch (DatabaseFailedException e) {
       unavailable("failed", e.getMessage());
       return PollResult.UNAVAILABLE;
@@ -262,7 +273,46 @@ public final class Follower implements AutoCloseable {
       unavailable("io", "apply of " + key + " failed: " + e.getMessage());
       return PollResult.UNAVAILABLE;
     } finally {
-      deleteQuietly(tmp);
+      for (PageApplier.SegmentRef r : batch) {
+        r.reader().close();
+      }
+      files.forEach(Follower::deleteQuietly);
+    }
+  }
+
+  /**
+   * When the replica is behind, GETs the segments that follow the first one (up to {@link
+   * Settings#maxSegmentsPerApply()}) so they are applied in one step: one lock, one fsync. Stops
+   * at the first absent, unreadable or non-contiguous object; the next step deals with it.
+   */
+  private void fetchMore(List<PageApplier.SegmentRef> batch, List<Path> files) {
+    while (batch.size() < settings.maxSegmentsPerApply()) {
+      long next = batch.get(batch.size() - 1).reader().lastTxid() + 1;
+      String key = BucketLayout.level0Key(db, next);
+      Path tmp = workDir.resolve(BucketLayout.hex(next) + ".seg");
+      boolean found;
+      try {
+        found = store.getToFile(key, tmp);
+      } catch (ObjectStoreException e) {
+        return;
+      }
+      metrics.get(found);
+      if (!found) {
+        return;
+      }
+      files.add(tmp);
+      metrics.fetched();
+      SegmentReader r;
+      try {
+        r = SegmentReader.open(tmp, key);
+      } catch (CorruptSegmentException e) {
+        return;
+      }
+      if (r.firstTxid() != next || r.kind() != dev.walship.format.SegmentKind.INCREMENTAL) {
+        r.close();
+        return;
+      }
+      batch.add(new PageApplier.SegmentRef(key, r));
     }
   }
 
