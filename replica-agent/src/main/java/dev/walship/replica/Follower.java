@@ -1,0 +1,567 @@
+package dev.walship.replica;
+
+import dev.walship.format.BucketLayout;
+import dev.walship.format.CommitRecord;
+import dev.walship.format.CorruptSegmentException;
+import dev.walship.format.SegmentReader;
+import dev.walship.replica.hrana.HranaStreams;
+import dev.walship.restore.ChecksumChainException;
+import dev.walship.restore.DatabaseFailedException;
+import dev.walship.restore.Lineage;
+import dev.walship.restore.PageApplier;
+import dev.walship.restore.RestorePlan;
+import dev.walship.restore.RestorePlanner;
+import dev.walship.restore.RestoreProgress;
+import dev.walship.restore.RestoreTarget;
+import dev.walship.restore.Restorer;
+import dev.walship.store.ObjectInfo;
+import dev.walship.store.ObjectStore;
+import dev.walship.store.ObjectStoreException;
+import dev.walship.store.StoredObject;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.Lock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows one database of the bucket: bootstraps the replica file from the restore planner
+ * (latest snapshot plus level-0 segments), then polls for the next segment and applies it through
+ * the restore tool's {@link PageApplier}, publishing each new TXID to the {@link ServedDatabase}.
+ *
+ * <h2>Requests</h2>
+ *
+ * A caught-up follower makes one GET per poll, of exactly {@code {db}/L0/{txid+1:016x}.seg} (a
+ * cheap 404 while nothing is new); it never LISTs per poll. LIST (with {@code start-after}) is used
+ * only to bootstrap and, every {@link Settings#gapCheckInterval()} while the expected key stays
+ * absent, to see whether a later segment exists (a gap: history the replica needs was deleted).
+ *
+ * <h2>Failures</h2>
+ *
+ * A corrupt object, a gap, or a checksum chain broken before any page was written leaves the file
+ * exactly the primary's at {@link ServedDatabase#txid()}: the database is STALLED (still served,
+ * answers say why). A checksum mismatch after pages were written, or a failed crash repair, makes
+ * it UNAVAILABLE (never served) until a re-bootstrap from the latest snapshot, done automatically
+ * when {@link Settings#autoRebootstrap()} is set. Every failure is logged, counted and kept for
+ * {@code /v1/status}.
+ *
+ * <p>Crash safety is the applier's: a pending intent is repaired when the applier opens, before the
+ * database is marked SERVING.
+ *
+ * <p>Not thread-safe: one poll at a time (the agent schedules it with a fixed delay); {@link
+ * #status()} may be read from any thread.
+ */
+public final class Follower implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Follower.class);
+
+  /**
+   * How a follower polls and recovers.
+   *
+   * @param pollInterval delay between polls when caught up
+   * @param gapCheckInterval while caught up, how often a LIST checks for a later segment (a gap)
+   * @param autoRebootstrap re-bootstrap from the latest snapshot when the file cannot advance
+   * @param maxReadConnections read connections per database
+   * @param readBusyTimeout how long a read waits for an apply's EXCLUSIVE lock
+   * @param maxSegmentsPerApply segments applied in one step when the replica is behind
+   */
+  public record Settings(
+      Duration pollInterval,
+      Duration gapCheckInterval,
+      boolean autoRebootstrap,
+      int maxReadConnections,
+      Duration readBusyTimeout,
+      int maxSegmentsPerApply) {
+
+    public static Settings defaults() {
+      return new Settings(
+          Duration.ofSeconds(1), Duration.ofMinutes(5), false, 8, Duration.ofSeconds(30), 16);
+    }
+  }
+
+  /** What one poll did. */
+  public enum PollResult {
+    APPLIED,
+    CAUGHT_UP,
+    STALLED,
+    UNAVAILABLE
+  }
+
+  private final String db;
+  private final ObjectStore store;
+  private final Path file;
+  private final Path workDir;
+  private final Settings settings;
+  private final Clock clock;
+  private final ServedDatabase served;
+  private final HranaStreams streams;
+  private final ReplicaMetrics metrics;
+  private final RestorePlanner planner;
+  private PageApplier applier;
+  private String lineageId;
+  private volatile boolean caughtUp;
+  private volatile String lastError;
+  private volatile long lastErrorAtMillis;
+  private long lastGapCheckMillis;
+  private long failedKeyTxid = -1;
+
+  /**
+   * @param db database name (its prefix in the bucket)
+   * @param store the bucket (root = the source URL's prefix)
+   * @param dir directory of replica files: {@code dir/db.db} and its sidecar state
+   * @param streams the server's stream table (transactions of a re-bootstrapped db are closed)
+   */
+  public Follower(
+      String db,
+      ObjectStore store,
+      Path dir,
+      Settings settings,
+      Clock clock,
+      HranaStreams streams,
+      MeterRegistry registry,
+      java.util.function.LongSupplier nanoTime) {
+    this.db = db;
+    this.store = store;
+    this.file = dir.resolve(db + ".db");
+    this.workDir = dir.resolve(".walship-tmp").resolve(db);
+    this.settings = settings;
+    this.clock = clock;
+    this.streams = streams;
+    this.served =
+        new ServedDatabase(db, file, settings.maxReadConnections(), settings.readBusyTimeout(), nanoTime);
+    this.metrics =
+        new ReplicaMetrics(registry, db, this, f -> f.served.txid(), f -> f.lagSeconds());
+    this.planner = new RestorePlanner(store);
+  }
+
+  public String name() {
+    return db;
+  }
+
+  public ServedDatabase served() {
+    return served;
+  }
+
+  /**
+   * Opens the replica file (repairing an interrupted apply) and bootstraps it if it is empty. On
+   * failure the database stays UNAVAILABLE and {@link #poll()} retries the start.
+   */
+  public void start() {
+    try {
+      Files.createDirectories(file.getParent());
+      Files.createDirectories(workDir);
+      Lineage lineage = fetchLineage();
+      if (lineage == null) {
+        unavailable("lineage", "no " + BucketLayout.lineageKey(db) + " in the bucket yet");
+        return;
+      }
+      lineageId = lineage.lineageId();
+      openApplier();
+      if (applier == null) {
+        return;
+      }
+      if (applier.txid() == 0) {
+        bootstrap();
+      } else {
+        publish(applier.txid(), 0);
+        LOG.info("{}: replica file at TXID {} (repaired and verified on open)", db, applier.txid());
+      }
+    } catch (IOException e) {
+      unavailable("io", "cannot prepare " + file + ": " + e.getMessage());
+    } catch (ObjectStoreException e) {
+      unavailable("store", "bucket unreachable while starting: " + e.getMessage());
+    }
+  }
+
+  /** One poll: applies every segment already in the bucket after the served TXID. */
+  public PollResult poll() {
+    if (applier == null) {
+      start();
+      if (applier == null || applier.txid() == 0) {
+        return PollResult.UNAVAILABLE;
+      }
+    }
+    if (served.health().state() == ServedDatabase.Health.State.UNAVAILABLE) {
+      if (!settings.autoRebootstrap()) {
+        return PollResult.UNAVAILABLE;
+      }
+      rebootstrap("the replica file cannot be trusted: " + lastError);
+      return served.health().state() == ServedDatabase.Health.State.UNAVAILABLE
+          ? PollResult.UNAVAILABLE
+          : PollResult.APPLIED;
+    }
+    boolean appliedAny = false;
+    while (true) {
+      PollResult r = step();
+      if (r == PollResult.APPLIED) {
+        appliedAny = true;
+        continue;
+      }
+      if (r == PollResult.CAUGHT_UP && appliedAny) {
+        return PollResult.APPLIED;
+      }
+      return r;
+    }
+  }
+
+  private PollResult step() {
+    long t = applier.txid();
+    String key = BucketLayout.level0Key(db, t + 1);
+    Path tmp = workDir.resolve(BucketLayout.hex(t + 1) + ".seg");
+    boolean found;
+    try {
+      found = store.getToFile(key, tmp);
+    } catch (ObjectStoreException e) {
+      recordError("store", "GET " + key + " failed: " + e.getMessage());
+      return PollResult.STALLED;
+    }
+    metrics.get(found);
+    if (!found) {
+      caughtUp = true;
+      return checkGap(t, key);
+    }
+    metrics.fetched();
+    List<PageApplier.SegmentRef> batch = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
+    files.add(tmp);
+    try {
+      SegmentReader reader = SegmentReader.open(tmp, key);
+      batch.add(new PageApplier.SegmentRef(key, reader));
+      if (reader.firstTxid() != t + 1) {
+        return stall(
+            "corrupt",
+            key + " is named for TXID " + (t + 1) + " but starts at TXID " + reader.firstTxid());
+      }
+      fetchMore(batch, files);
+      SegmentReader lastReader = batch.get(batch.size() - 1).reader();
+      CommitRecord last = lastReader.commits().get(lastReader.commits().size() - 1);
+      long start = System.nanoTime();
+      Lock w = served.applyLock().writeLock();
+      w.lock();
+      try {
+        applier.apply(batch, lastReader.lastTxid());
+        publish(applier.txid(), last.commitTimeMillis());
+      } finally {
+        w.unlock();
+      }
+      metrics.applied(System.nanoTime() - start);
+      caughtUp = false;
+      failedKeyTxid = -1;
+      lastError = null;
+      return PollResult.APPLIED;
+    } catch (CorruptSegmentException e) {
+      return stall("corrupt", "refused corrupt object " + key + ": " + e.getMessage());
+    } catch (ChecksumChainException e) {
+      if (e.stage() == ChecksumChainException.Stage.POST_APPLY) {
+        unavailable("checksum", "applying " + e.key() + " did not give the primary's database: " + e.getMessage());
+        return PollResult.UNAVAILABLE;
+      }
+      return stall("checksum", "refused " + e.key() + ": " + e.getMessage());
+    } catch (DatabaseFailedException e) {
+      unavailable("failed", e.getMessage());
+      return PollResult.UNAVAILABLE;
+    } catch (IllegalArgumentException e) {
+      return stall("gap", "cannot apply " + key + ": " + e.getMessage());
+    } catch (UncheckedIOException e) {
+      unavailable("io", "apply of " + key + " failed: " + e.getMessage());
+      return PollResult.UNAVAILABLE;
+    } finally {
+      for (PageApplier.SegmentRef r : batch) {
+        r.reader().close();
+      }
+      files.forEach(Follower::deleteQuietly);
+    }
+  }
+
+  /**
+   * When the replica is behind, GETs the segments that follow the first one (up to {@link
+   * Settings#maxSegmentsPerApply()}) so they are applied in one step: one lock, one fsync. Stops
+   * at the first absent, unreadable or non-contiguous object; the next step deals with it.
+   */
+  private void fetchMore(List<PageApplier.SegmentRef> batch, List<Path> files) {
+    while (batch.size() < settings.maxSegmentsPerApply()) {
+      long next = batch.get(batch.size() - 1).reader().lastTxid() + 1;
+      String key = BucketLayout.level0Key(db, next);
+      Path tmp = workDir.resolve(BucketLayout.hex(next) + ".seg");
+      boolean found;
+      try {
+        found = store.getToFile(key, tmp);
+      } catch (ObjectStoreException e) {
+        return;
+      }
+      metrics.get(found);
+      if (!found) {
+        return;
+      }
+      files.add(tmp);
+      metrics.fetched();
+      SegmentReader r;
+      try {
+        r = SegmentReader.open(tmp, key);
+      } catch (CorruptSegmentException e) {
+        return;
+      }
+      if (r.firstTxid() != next || r.kind() != dev.walship.format.SegmentKind.INCREMENTAL) {
+        r.close();
+        return;
+      }
+      batch.add(new PageApplier.SegmentRef(key, r));
+    }
+  }
+
+  /** While caught up, now and then: is there a segment after the one we wait for (a gap)? */
+  private PollResult checkGap(long t, String expectedKey) {
+    long now = clock.millis();
+    if (now - lastGapCheckMillis < settings.gapCheckInterval().toMillis()) {
+      return healthAfterWait();
+    }
+    lastGapCheckMillis = now;
+    List<ObjectInfo> after;
+    try {
+      after =
+          store.list(BucketLayout.levelPrefix(db, 0), expectedKey, 100).stream()
+              .filter(o -> BucketLayout.level0Txid(db, o.key()).isPresent())
+              .toList();
+      metrics.list();
+    } catch (ObjectStoreException e) {
+      recordError("store", "LIST after " + expectedKey + " failed: " + e.getMessage());
+      return PollResult.STALLED;
+    }
+    if (after.isEmpty()) {
+      return healthAfterWait();
+    }
+    String why =
+        "gap in the bucket: the replica is at TXID " + t + " and needs " + expectedKey
+            + ", which is missing, but " + after.get(0).key() + " exists";
+    if (settings.autoRebootstrap()) {
+      rebootstrap(why);
+      return PollResult.APPLIED;
+    }
+    return stall("gap", why);
+  }
+
+  private PollResult healthAfterWait() {
+    if (served.health().state() == ServedDatabase.Health.State.STALLED) {
+      return PollResult.STALLED;
+    }
+    return PollResult.CAUGHT_UP;
+  }
+
+  private PollResult stall(String kind, String why) {
+    long t = applier.txid();
+    if (failedKeyTxid != t + 1) {
+      LOG.error("{}: stopped at TXID {}: {}", db, t, why);
+      failedKeyTxid = t + 1;
+    }
+    recordError(kind, why);
+    served.health(ServedDatabase.Health.State.STALLED, why);
+    if (settings.autoRebootstrap() && kind.equals("corrupt") && latestSnapshotAfter(t)) {
+      rebootstrap(why);
+    }
+    return PollResult.STALLED;
+  }
+
+  private void unavailable(String kind, String why) {
+    LOG.error("{}: not served: {}", db, why);
+    recordError(kind, why);
+    served.health(ServedDatabase.Health.State.UNAVAILABLE, why);
+    streams.closeAll(served);
+  }
+
+  private void recordError(String kind, String why) {
+    metrics.error(kind);
+    lastError = why;
+    lastErrorAtMillis = clock.millis();
+  }
+
+  private boolean latestSnapshotAfter(long t) {
+    try {
+      List<ObjectInfo> snaps = store.list(BucketLayout.snapshotPrefix(db), BucketLayout.snapshotKey(db, t), 1);
+      metrics.list();
+      return !snaps.isEmpty();
+    } catch (ObjectStoreException e) {
+      return false;
+    }
+  }
+
+  private void publish(long txid, long commitTimeMillis) {
+    if (txid < served.txid()) {
+      served.health(
+          ServedDatabase.Health.State.UNAVAILABLE,
+          "catching up after a re-bootstrap: at TXID " + txid + ", served TXID was " + served.txid());
+      return;
+    }
+    served.published(txid, commitTimeMillis);
+  }
+
+  private Lineage fetchLineage() {
+    Optional<StoredObject> o = store.get(BucketLayout.lineageKey(db));
+    metrics.get(o.isPresent());
+    return o.map(s -> Lineage.parse(s.data(), BucketLayout.lineageKey(db))).orElse(null);
+  }
+
+  private void openApplier() throws IOException {
+    try {
+      applier = PageApplier.open(file, lineageId, this::fetchSegment);
+      if (applier.failure().isPresent()) {
+        String why = applier.failure().get();
+        closeApplier();
+        if (settings.autoRebootstrap()) {
+          LOG.warn("{}: replica file was marked failed ({}); re-bootstrapping", db, why);
+          deleteReplicaFiles();
+          applier = PageApplier.open(file, lineageId, this::fetchSegment);
+        } else {
+          unavailable("failed", "replica file marked failed: " + why);
+        }
+      }
+    } catch (IllegalStateException | DatabaseFailedException e) {
+      // Another lineage (the database was replaced), a foreign file, or a failed repair.
+      closeApplier();
+      if (settings.autoRebootstrap()) {
+        LOG.warn("{}: {}; re-bootstrapping from the bucket", db, e.getMessage());
+        deleteReplicaFiles();
+        applier = PageApplier.open(file, lineageId, this::fetchSegment);
+      } else {
+        unavailable("open", e.getMessage());
+      }
+    }
+  }
+
+  private SegmentReader fetchSegment(String key) {
+    Path tmp = workDir.resolve("repair-" + Math.abs(key.hashCode()) + ".seg");
+    if (!store.getToFile(key, tmp)) {
+      metrics.get(false);
+      throw new IllegalStateException("segment " + key + " needed for crash repair is missing");
+    }
+    metrics.get(true);
+    metrics.fetched();
+    try {
+      byte[] bytes = Files.readAllBytes(tmp);
+      return SegmentReader.open(bytes, key);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteQuietly(tmp);
+    }
+  }
+
+  private void bootstrap() {
+    RestorePlan plan;
+    try {
+      plan = planner.plan(db, new RestoreTarget.Latest());
+      metrics.list();
+    } catch (RuntimeException e) {
+      unavailable("bootstrap", "cannot plan the bootstrap of " + db + ": " + e.getMessage());
+      return;
+    }
+    Restorer restorer = new Restorer(store, Restorer.Options.defaults(), RestoreProgress.none());
+    Lock w = served.applyLock().writeLock();
+    w.lock();
+    try {
+      restorer.applyPlan(plan, applier, workDir);
+      for (int i = 0; i < plan.objects().size(); i++) {
+        metrics.fetched();
+      }
+      publish(applier.txid(), plan.targetCommitTimeMillis());
+      LOG.info(
+          "{}: bootstrapped to TXID {} from {} objects ({} bytes)",
+          db, applier.txid(), plan.objects().size(), plan.totalBytes());
+    } catch (RuntimeException e) {
+      unavailable("bootstrap", "bootstrap of " + db + " failed: " + e.getMessage());
+    } finally {
+      w.unlock();
+    }
+  }
+
+  /** Replaces the replica file with a fresh bootstrap from the latest snapshot and segments. */
+  private void rebootstrap(String why) {
+    LOG.warn("{}: re-bootstrapping from the latest snapshot: {}", db, why);
+    served.health(ServedDatabase.Health.State.UNAVAILABLE, "re-bootstrapping: " + why);
+    served.close();
+    streams.closeAll(served);
+    try {
+      if (!served.awaitIdle(Duration.ofSeconds(30))) {
+        unavailable("bootstrap", "re-bootstrap postponed: read connections still open after 30 s");
+        served.reopen();
+        return;
+      }
+      closeApplier();
+      deleteReplicaFiles();
+      Lineage lineage = fetchLineage();
+      lineageId = lineage == null ? null : lineage.lineageId();
+      applier = PageApplier.open(file, lineageId, this::fetchSegment);
+    } catch (IOException | RuntimeException e) {
+      unavailable("bootstrap", "re-bootstrap failed: " + e.getMessage());
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    } finally {
+      served.reopen();
+    }
+    failedKeyTxid = -1;
+    bootstrap();
+  }
+
+  private void deleteReplicaFiles() throws IOException {
+    for (String suffix : List.of("", ".walship.json", ".walship.json.tmp", "-journal")) {
+      Files.deleteIfExists(file.resolveSibling(file.getFileName() + suffix));
+    }
+  }
+
+  private void closeApplier() {
+    if (applier != null) {
+      applier.close();
+      applier = null;
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      LOG.debug("cannot delete {}: {}", p, e.getMessage());
+    }
+  }
+
+  /** Seconds the served data may be behind the primary: 0 when caught up. */
+  double lagSeconds() {
+    if (caughtUp && served.health().state() == ServedDatabase.Health.State.SERVING) {
+      return 0;
+    }
+    long commit = served.commitTimeMillis();
+    if (commit <= 0) {
+      return 0;
+    }
+    return Math.max(0, clock.millis() - commit) / 1000.0;
+  }
+
+  /** For {@code /v1/status}. */
+  public DatabaseCatalog.DatabaseStatus status() {
+    ServedDatabase.Health h = served.health();
+    return new DatabaseCatalog.DatabaseStatus(
+        db, h.state().name(), served.txid(), lagSeconds(), lastError, lastErrorAtMillis);
+  }
+
+  /** Store requests made so far (GETs, LISTs), for the idle-cost measurement. */
+  public double storeRequests() {
+    return metrics.getCount() + metrics.listCount();
+  }
+
+  @Override
+  public void close() {
+    streams.closeAll(served);
+    served.close();
+    if (applier != null) {
+      applier.close();
+      applier = null;
+    }
+  }
+}
