@@ -205,6 +205,10 @@ public final class DatabaseAgent implements AutoCloseable {
           syncRequest = null; // everything captured is cut: the caller waits for durability
           req.complete(capturer.lastTxid());
         }
+        if (o != Checkpointer.Outcome.NOT_NEEDED) {
+          log.info("{}: checkpoint {} (WAL frames now {}, captured TXID {})", options.name(), o,
+              capturer.walFrames(), capturer.lastTxid());
+        }
         if (o == Checkpointer.Outcome.PASSIVE || o == Checkpointer.Outcome.PARTIAL) {
           checkpointsPassive.increment();
         } else if (o == Checkpointer.Outcome.TRUNCATE) {
