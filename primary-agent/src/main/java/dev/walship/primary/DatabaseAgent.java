@@ -73,6 +73,7 @@ public final class DatabaseAgent implements AutoCloseable {
   private Thread captureThread;
   private Thread uploadThread;
   private long lastCutMillis = Long.MIN_VALUE / 2;
+  private volatile long recoveries;
 
   /**
    * @param store the bucket (root = the target URL); not closed by this agent
@@ -237,6 +238,7 @@ public final class DatabaseAgent implements AutoCloseable {
 
   private void recover(RuntimeException cause) {
     state = "RECOVERING";
+    recoveries++;
     lastError = String.valueOf(cause.getMessage());
     BucketPosition from = builder.abandonIncomplete();
     log.error("{}: capture failed ({}); reopening and resyncing from TXID {} — commits after it"
@@ -360,6 +362,7 @@ public final class DatabaseAgent implements AutoCloseable {
         walBytes,
         checkpointer.passiveCount(),
         capturer.snapshots(),
+        capturer.resyncs() + recoveries,
         lastError);
   }
 
