@@ -216,9 +216,11 @@ public final class Verifier {
             + ChecksumChainException.hex(p.checksum()) + " at TXID " + p.txid()));
       }
     } else if (r.firstTxid() != 1 && r.kind() == SegmentKind.INCREMENTAL
-        && !snapshotTxids.contains(r.firstTxid() - 1)) {
+        && snapshotTxids.stream().noneMatch(s -> s >= r.firstTxid() - 1 && s <= r.lastTxid())) {
+      // Retention may delete older history, but a snapshot must then give this segment a start.
       problems.add(new Problem(key, "history before TXID " + r.firstTxid()
-          + " is missing and no snapshot at TXID " + (r.firstTxid() - 1) + " replaces it"));
+          + " is missing and no snapshot between TXIDs " + (r.firstTxid() - 1) + " and "
+          + r.lastTxid() + " replaces it"));
     }
   }
 
