@@ -13,10 +13,12 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -383,15 +385,30 @@ final class LocalDirectoryObjectStore implements ObjectStore {
           continue;
         }
         String key = dirKey + name;
-        if (Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-          String sub = key + "/";
-          // descend only where keys can still match the prefix
-          if (sub.startsWith(prefix) || prefix.startsWith(sub)) {
+        String sub = key + "/";
+        // Decide from the name alone whether this entry can matter, before any stat.
+        boolean asFile =
+            key.startsWith(prefix)
+                && (startAfter == null || ObjectKeys.ORDER.compare(key, startAfter) > 0);
+        boolean asDir =
+            (sub.startsWith(prefix) || prefix.startsWith(sub))
+                && (startAfter == null
+                    || ObjectKeys.ORDER.compare(sub, startAfter) > 0
+                    || startAfter.startsWith(sub));
+        if (!asFile && !asDir) {
+          continue;
+        }
+        BasicFileAttributes attrs;
+        try {
+          attrs = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException gone) {
+          continue; // deleted meanwhile
+        }
+        if (attrs.isDirectory()) {
+          if (asDir) {
             collect(entry, sub, prefix, startAfter, keys);
           }
-        } else if (key.startsWith(prefix)
-            && (startAfter == null || ObjectKeys.ORDER.compare(key, startAfter) > 0)
-            && isValidKey(key)) {
+        } else if (attrs.isRegularFile() && asFile && isValidKey(key)) {
           keys.add(key);
         }
       }

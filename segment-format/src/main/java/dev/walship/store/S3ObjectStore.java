@@ -529,11 +529,13 @@ final class S3ObjectStore implements ObjectStore {
         GetObjectRequest.builder().bucket(target.bucket()).key(target.fullKey(key)).build();
     for (int attempt = 1; ; attempt++) {
       Path temp = null;
+      boolean streaming = false;
       try {
         Files.createDirectories(dir);
         temp = Files.createTempFile(dir, "." + destination.getFileName() + ".", ".part");
         try (ResponseInputStream<GetObjectResponse> in = s3.getObject(request);
             FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+          streaming = true;
           long copied = in.transferTo(Channels.newOutputStream(out));
           Long expected = in.response().contentLength();
           if (expected != null && copied != expected) {
@@ -549,9 +551,15 @@ final class S3ObjectStore implements ObjectStore {
         if (isNoSuchKey(e)) {
           return false;
         }
+        if (streaming && !(e instanceof S3Exception) && attempt < tuning.maxAttempts()) {
+          LOG.debug(
+              "GET {} broke mid-body (attempt {}), retrying", target.location(key), attempt, e);
+          backoff(attempt);
+          continue;
+        }
         throw translate("GET", key, e, false);
       } catch (IOException e) {
-        if (Files.isDirectory(dir)
+        if (streaming
             && attempt < tuning.maxAttempts()
             && !(e instanceof java.nio.file.FileSystemException)) {
           LOG.debug(

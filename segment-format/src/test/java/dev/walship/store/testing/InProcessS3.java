@@ -41,6 +41,9 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * start-after); {@link #filesystemBackend(Path)} keeps them under a directory (survives a restart
  * of the server on the same directory).
  *
+ * <p>Conditional writes are atomic like S3's: {@code If-None-Match: *} natively, {@code If-Match}
+ * through {@link AtomicConditionalBlobStore} (S3Proxy 4.1.0 alone checks it non-atomically).
+ *
  * <p>Thread-safe once started. Use a distinct prefix per test to keep tests independent.
  */
 public final class InProcessS3 implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
@@ -105,7 +108,7 @@ public final class InProcessS3 implements AutoCloseable, BeforeAllCallback, Afte
       }
     }
     try {
-      blobStore = BlobStores.create(provider, properties);
+      blobStore = new AtomicConditionalBlobStore(BlobStores.create(provider, properties));
       if (!blobStore.containerExists(bucket)) {
         blobStore.createContainer(bucket);
       }
