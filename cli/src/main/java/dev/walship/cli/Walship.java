@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       CommandLine.HelpCommand.class,
+      PrimaryCommand.class,
       RestoreCommand.class,
       BranchCommand.class,
       LsCommand.class,
