@@ -105,6 +105,7 @@ public final class Follower implements AutoCloseable {
   private final ReplicaMetrics metrics;
   private final RestorePlanner planner;
   private PageApplier applier;
+  private volatile long appliedTxid;
   private String lineageId;
   private volatile boolean caughtUp;
   private volatile String lastError;
@@ -167,6 +168,7 @@ public final class Follower implements AutoCloseable {
       if (applier == null) {
         return;
       }
+      appliedTxid = applier.txid();
       if (applier.txid() == 0) {
         bootstrap();
       } else {
@@ -182,7 +184,7 @@ public final class Follower implements AutoCloseable {
 
   /** One poll: applies every segment already in the bucket after the served TXID. */
   public PollResult poll() {
-    if (applier == null) {
+    if (applier == null && appliedTxid == 0) {
       start();
       if (applier == null || applier.txid() == 0) {
         return PollResult.UNAVAILABLE;
@@ -212,7 +214,7 @@ public final class Follower implements AutoCloseable {
   }
 
   private PollResult step() {
-    long t = applier.txid();
+    long t = appliedTxid;
     String key = BucketLayout.level0Key(db, t + 1);
     Path tmp = workDir.resolve(BucketLayout.hex(t + 1) + ".seg");
     boolean found;
@@ -232,6 +234,21 @@ public final class Follower implements AutoCloseable {
     List<Path> files = new ArrayList<>();
     files.add(tmp);
     try {
+      if (applier == null) {
+        // Closed while idle (see releaseHandles): reopen; a pending intent is repaired first.
+        try {
+          openApplier();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        if (applier == null) {
+          return PollResult.UNAVAILABLE;
+        }
+        appliedTxid = applier.txid();
+        if (appliedTxid != t) {
+          return PollResult.APPLIED;
+        }
+      }
       SegmentReader reader = SegmentReader.open(tmp, key);
       batch.add(new PageApplier.SegmentRef(key, reader));
       if (reader.firstTxid() != t + 1) {
@@ -247,7 +264,8 @@ public final class Follower implements AutoCloseable {
       w.lock();
       try {
         applier.apply(batch, lastReader.lastTxid());
-        publish(applier.txid(), last.commitTimeMillis());
+        appliedTxid = applier.txid();
+        publish(appliedTxid, last.commitTimeMillis());
       } finally {
         w.unlock();
       }
@@ -355,7 +373,7 @@ public final class Follower implements AutoCloseable {
   }
 
   private PollResult stall(String kind, String why) {
-    long t = applier.txid();
+    long t = appliedTxid;
     if (failedKeyTxid != t + 1) {
       LOG.error("{}: stopped at TXID {}: {}", db, t, why);
       failedKeyTxid = t + 1;
@@ -469,7 +487,8 @@ public final class Follower implements AutoCloseable {
       for (int i = 0; i < plan.objects().size(); i++) {
         metrics.fetched();
       }
-      publish(applier.txid(), plan.targetCommitTimeMillis());
+      appliedTxid = applier.txid();
+      publish(appliedTxid, plan.targetCommitTimeMillis());
       LOG.info(
           "{}: bootstrapped to TXID {} from {} objects ({} bytes)",
           db, applier.txid(), plan.objects().size(), plan.totalBytes());
@@ -529,6 +548,34 @@ public final class Follower implements AutoCloseable {
     } catch (IOException e) {
       LOG.debug("cannot delete {}: {}", p, e.getMessage());
     }
+  }
+
+  /**
+   * Closes the applier (its file descriptor and SQLite connection) and idle read connections of an
+   * idle database, so a replica of many databases keeps only the busy ones open. Refused while a
+   * read connection is in use. Call from the thread that polls (or with the same lock).
+   *
+   * @return true if nothing is held open any more
+   */
+  public boolean releaseHandles() {
+    if (applier == null) {
+      served.closeIdleConnections();
+      return true;
+    }
+    ServedDatabase.Health.State state = served.health().state();
+    if (state == ServedDatabase.Health.State.UNAVAILABLE) {
+      return false;
+    }
+    return served.whenNoConnections(
+        () -> {
+          applier.close();
+          applier = null;
+        });
+  }
+
+  /** True while the applier (and so the file) is open. */
+  public boolean handlesOpen() {
+    return applier != null;
   }
 
   /** Seconds the served data may be behind the primary: 0 when caught up. */

@@ -183,15 +183,17 @@ public final class ServedDatabase implements ReadTarget, AutoCloseable {
     if (c != null) {
       return c;
     }
-    if (open.incrementAndGet() <= maxConnections) {
-      try {
-        return ReadConnection.open(file, busyTimeoutMillis, nanoTime);
-      } catch (SQLException | RuntimeException e) {
-        open.decrementAndGet();
-        throw e;
+    synchronized (this) {
+      if (open.incrementAndGet() <= maxConnections) {
+        try {
+          return ReadConnection.open(file, busyTimeoutMillis, nanoTime);
+        } catch (SQLException | RuntimeException e) {
+          open.decrementAndGet();
+          throw e;
+        }
       }
+      open.decrementAndGet();
     }
-    open.decrementAndGet();
     try {
       c = idle.poll(busyTimeoutMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -256,6 +258,21 @@ public final class ServedDatabase implements ReadTarget, AutoCloseable {
   /** Read connections currently open (idle or in use). */
   public int openConnections() {
     return open.get();
+  }
+
+  /**
+   * Closes the idle connections and, if none is in use, runs {@code action} while no new one can
+   * be opened (e.g. closing the applier, whose file descriptor must not close under a reader).
+   *
+   * @return whether {@code action} ran
+   */
+  public synchronized boolean whenNoConnections(Runnable action) {
+    drainIdle();
+    if (open.get() > 0) {
+      return false;
+    }
+    action.run();
+    return true;
   }
 
   /** Closes the idle read connections (the database has not been read for a while). */
