@@ -94,6 +94,9 @@ public final class Follower implements AutoCloseable {
     UNAVAILABLE
   }
 
+  /** Segments smaller than this are read into memory; larger ones go through a file. */
+  private static final long INLINE_BYTES = 8L << 20;
+
   private final String db;
   private final ObjectStore store;
   private final Path file;
@@ -217,23 +220,22 @@ public final class Follower implements AutoCloseable {
     long t = appliedTxid;
     String key = BucketLayout.level0Key(db, t + 1);
     Path tmp = workDir.resolve(BucketLayout.hex(t + 1) + ".seg");
-    boolean found;
-    try {
-      found = store.getToFile(key, tmp);
-    } catch (ObjectStoreException e) {
-      recordError("store", "GET " + key + " failed: " + e.getMessage());
-      return PollResult.STALLED;
-    }
-    metrics.get(found);
-    if (!found) {
-      caughtUp = true;
-      return checkGap(t, key);
-    }
-    metrics.fetched();
     List<PageApplier.SegmentRef> batch = new ArrayList<>();
     List<Path> files = new ArrayList<>();
     files.add(tmp);
     try {
+      SegmentReader reader;
+      try {
+        reader = fetch(key, tmp);
+      } catch (ObjectStoreException e) {
+        recordError("store", "GET " + key + " failed: " + e.getMessage());
+        return PollResult.STALLED;
+      }
+      if (reader == null) {
+        caughtUp = true;
+        return checkGap(t, key);
+      }
+      batch.add(new PageApplier.SegmentRef(key, reader));
       if (applier == null) {
         // Closed while idle (see releaseHandles): reopen; a pending intent is repaired first.
         try {
@@ -249,8 +251,6 @@ public final class Follower implements AutoCloseable {
           return PollResult.APPLIED;
         }
       }
-      SegmentReader reader = SegmentReader.open(tmp, key);
-      batch.add(new PageApplier.SegmentRef(key, reader));
       if (reader.firstTxid() != t + 1) {
         return stall(
             "corrupt",
@@ -299,6 +299,32 @@ public final class Follower implements AutoCloseable {
   }
 
   /**
+   * GETs a segment: small ones (the usual level-0 segment) straight into memory with one ranged
+   * GET and no disk write; one larger than {@link #INLINE_BYTES} (a resync snapshot) is fetched
+   * again into {@code tmp} and memory-mapped, so memory stays bounded.
+   *
+   * @return the opened (verified) reader, or null if the object does not exist (a cheap 404)
+   * @throws CorruptSegmentException if the object is not a valid segment
+   */
+  private SegmentReader fetch(String key, Path tmp) {
+    Optional<byte[]> head = store.getRange(key, 0, INLINE_BYTES);
+    metrics.get(head.isPresent());
+    if (head.isEmpty()) {
+      return null;
+    }
+    metrics.fetched();
+    if (head.get().length < INLINE_BYTES) {
+      return SegmentReader.open(head.get(), key);
+    }
+    boolean found = store.getToFile(key, tmp);
+    metrics.get(found);
+    if (!found) {
+      return null;
+    }
+    return SegmentReader.open(tmp, key);
+  }
+
+  /**
    * When the replica is behind, GETs the segments that follow the first one (up to {@link
    * Settings#maxSegmentsPerApply()}) so they are applied in one step: one lock, one fsync. Stops
    * at the first absent, unreadable or non-contiguous object; the next step deals with it.
@@ -308,22 +334,14 @@ public final class Follower implements AutoCloseable {
       long next = batch.get(batch.size() - 1).reader().lastTxid() + 1;
       String key = BucketLayout.level0Key(db, next);
       Path tmp = workDir.resolve(BucketLayout.hex(next) + ".seg");
-      boolean found;
-      try {
-        found = store.getToFile(key, tmp);
-      } catch (ObjectStoreException e) {
-        return;
-      }
-      metrics.get(found);
-      if (!found) {
-        return;
-      }
       files.add(tmp);
-      metrics.fetched();
       SegmentReader r;
       try {
-        r = SegmentReader.open(tmp, key);
-      } catch (CorruptSegmentException e) {
+        r = fetch(key, tmp);
+      } catch (ObjectStoreException | CorruptSegmentException e) {
+        return;
+      }
+      if (r == null) {
         return;
       }
       if (r.firstTxid() != next || r.kind() != dev.walship.format.SegmentKind.INCREMENTAL) {
