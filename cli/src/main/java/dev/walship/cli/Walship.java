@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
       "Continuous replication of SQLite databases to object storage:",
       "live read replicas, point-in-time restore and branching."
     },
-    subcommands = {CommandLine.HelpCommand.class, ReplicaCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, PrimaryCommand.class, ReplicaCommand.class})
 public final class Walship implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,125 @@
+package dev.walship.cli;
+
+import dev.walship.primary.DatabaseOptions;
+import dev.walship.primary.DatabaseStatus;
+import dev.walship.primary.PrimaryAgent;
+import dev.walship.primary.PrimaryConfig;
+import dev.walship.primary.PrimaryException;
+import dev.walship.store.ObjectStores;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code walship primary}: runs the primary agent beside an application's SQLite database(s),
+ * shipping every commit to the bucket. Exit codes: 0 after a clean stop (SIGTERM/SIGINT, captured
+ * commits drained first), 2 for a configuration or start-up error, 3 if every database was fenced
+ * by another primary.
+ */
+@Command(
+    name = "primary",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Ship every commit of a live SQLite database to object storage.",
+      "One database: --db PATH --target URL. Many: --config walship.yml."
+    })
+public final class PrimaryCommand implements Callable<Integer> {
+
+  @Option(names = "--db", paramLabel = "PATH", description = "The application's SQLite file.")
+  Path db;
+
+  @Option(
+      names = "--target",
+      paramLabel = "URL",
+      description = "s3://bucket/prefix[?endpoint=..&path-style=true&region=..] or file:///dir")
+  String target;
+
+  @Option(names = "--name", description = "Key prefix in the bucket (default: file name without extension).")
+  String name;
+
+  @Option(
+      names = "--sync-interval",
+      defaultValue = "1s",
+      description = "Upload at most once per interval; 0 = continuous (default: ${DEFAULT-VALUE}).")
+  String syncInterval;
+
+  @Option(names = "--checkpoint-pages", description = "PASSIVE checkpoint past this many WAL frames (default 1000).")
+  Long checkpointPages;
+
+  @Option(names = "--truncate-pages", description = "TRUNCATE checkpoint past this many WAL frames (default 20000).")
+  Long truncatePages;
+
+  @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin API (metrics, status, wait), e.g. 127.0.0.1:9090.")
+  String admin;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "walship.yml listing databases and/or directory globs.")
+  Path config;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    List<DatabaseOptions> dbs;
+    InetSocketAddress adminAddress;
+    try {
+      if (config != null) {
+        if (db != null) {
+          throw new PrimaryException("give either --config or --db, not both");
+        }
+        PrimaryConfig c = PrimaryConfig.load(config, System::getenv);
+        dbs = c.databases();
+        adminAddress = admin != null ? PrimaryConfig.address(admin) : c.admin();
+      } else {
+        if (db == null || target == null) {
+          throw new PrimaryException("need --db PATH and --target URL (or --config FILE)");
+        }
+        DatabaseOptions o =
+            DatabaseOptions.of(db, target).withSyncInterval(PrimaryConfig.parseDuration(syncInterval));
+        if (name != null) {
+          o = o.withName(name);
+        }
+        long passive = checkpointPages != null ? checkpointPages : o.checkpointPages();
+        long truncate = truncatePages != null ? truncatePages : Math.max(passive, o.truncatePages());
+        dbs = List.of(o.withCheckpointPages(passive, truncate));
+        adminAddress = admin != null ? PrimaryConfig.address(admin) : null;
+      }
+    } catch (PrimaryException | IllegalArgumentException e) {
+      System.err.println("walship primary: " + e.getMessage());
+      return 2;
+    }
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrimaryAgent agent =
+        new PrimaryAgent(dbs, ObjectStores::open, registry, InstantSource.system(), adminAddress);
+    try {
+      agent.start();
+    } catch (PrimaryException | IllegalArgumentException e) {
+      System.err.println("walship primary: " + e.getMessage());
+      return 2;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              agent.close();
+              stopped.countDown();
+            },
+            "walship-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+      if (agent.allStopped()) {
+        for (DatabaseStatus s : agent.status()) {
+          System.err.println("walship primary: " + s.db() + " " + s.state() + ": " + s.lastError());
+        }
+        Runtime.getRuntime().removeShutdownHook(hook);
+        agent.close();
+        return 3;
+      }
+    }
+    return 0;
+  }
+}

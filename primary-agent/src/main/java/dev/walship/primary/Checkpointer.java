@@ -1,0 +1,153 @@
+package dev.walship.primary;
+
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent owns checkpointing of its database: PASSIVE once the WAL holds {@code passivePages}
+ * frames, then TRUNCATE as well once it held {@code truncatePages}; never RESTART.
+ *
+ * <p>A checkpoint must never backfill a commit the agent has not captured and made durable, so it
+ * runs under a brief write barrier:
+ *
+ * <ol>
+ *   <li>{@code BEGIN IMMEDIATE} on the barrier connection (the app's writers wait on their busy
+ *       timeout; if the app holds its writer lock longer than the barrier timeout, the checkpoint
+ *       is skipped and tried again later);
+ *   <li>read the WAL to its end ({@link Capturer#poll()});
+ *   <li>make every captured commit durable ({@code flushAndAwaitDurable}; if the bucket is
+ *       unreachable, skip: the WAL keeps the frames, so a crash cannot force a snapshot);
+ *   <li>end the long read transaction; {@code PRAGMA wal_checkpoint(PASSIVE)} on the checkpoint
+ *       connection (PASSIVE needs no writer lock, so the barrier does not block it); re-open the
+ *       read transaction — still under the barrier, so no commit can slip in unseen;
+ *   <li>ROLLBACK the barrier. If PASSIVE backfilled every frame, the app's next write restarts the
+ *       WAL, which {@link Capturer} then expects.
+ *   <li>TRUNCATE (past the larger threshold, and only after a complete PASSIVE): the agent's read
+ *       transaction now sits at read mark 0, which forbids any backfill, so TRUNCATE can only
+ *       succeed on a WAL whose every frame was already read and backfilled; new app frames make
+ *       it report busy instead.
+ * </ol>
+ *
+ * <p>Not thread-safe: runs on the capture thread.
+ */
+public final class Checkpointer {
+  private static final Logger log = LoggerFactory.getLogger(Checkpointer.class);
+
+  /** What a call to {@link #maybeCheckpoint} did. */
+  public enum Outcome {
+    NOT_NEEDED,
+    SKIPPED_BUSY,
+    SKIPPED_NOT_DURABLE,
+    PARTIAL,
+    PASSIVE,
+    TRUNCATE
+  }
+
+  private final Capturer capturer;
+  private final long passivePages;
+  private final long truncatePages;
+  private long passiveCount;
+  private WalHeader lastAttemptGeneration;
+  private long lastAttemptFrames;
+  private long truncateCount;
+
+  /**
+   * @param passivePages WAL frames after which a PASSIVE checkpoint runs (&gt; 0)
+   * @param truncatePages WAL frames after which TRUNCATE runs too (&gt;= passivePages)
+   */
+  public Checkpointer(Capturer capturer, long passivePages, long truncatePages) {
+    if (passivePages <= 0 || truncatePages < passivePages) {
+      throw new IllegalArgumentException(
+          "checkpoint thresholds must satisfy 0 < passive <= truncate, got passive="
+              + passivePages + " truncate=" + truncatePages);
+    }
+    this.capturer = capturer;
+    this.passivePages = passivePages;
+    this.truncatePages = truncatePages;
+  }
+
+  public long passiveCount() {
+    return passiveCount;
+  }
+
+  public long truncateCount() {
+    return truncateCount;
+  }
+
+  /**
+   * True if the WAL has grown past the PASSIVE threshold and, if the last attempt in this WAL
+   * generation did not complete (an app reader held an old snapshot, the writer was busy), by
+   * another half threshold since then — so a blocked checkpoint does not take the barrier on
+   * every poll.
+   */
+  public boolean due() {
+    long frames = capturer.walFrames();
+    if (frames < passivePages) {
+      return false;
+    }
+    WalHeader gen = capturer.walGeneration();
+    if (lastAttemptGeneration != null && lastAttemptGeneration.sameGeneration(gen)) {
+      return frames >= lastAttemptFrames + Math.max(1, passivePages / 2);
+    }
+    return true;
+  }
+
+  /**
+   * Checkpoints if {@link #due()} and no upload is in flight (a checkpoint never queues behind a
+   * slow or unreachable bucket while holding the app's writers: its flush is one upload).
+   *
+   * @param uploaderIdle true if no upload is queued or in flight
+   * @param flushAndAwaitDurable uploads every captured commit and returns true once all are
+   *     durable, false if that did not happen within its own (short) time limit
+   */
+  public Outcome maybeCheckpoint(BooleanSupplier uploaderIdle, BooleanSupplier flushAndAwaitDurable) {
+    if (!due() || !uploaderIdle.getAsBoolean()) {
+      return Outcome.NOT_NEEDED;
+    }
+    Outcome o = checkpoint(capturer.walFrames() >= truncatePages, flushAndAwaitDurable);
+    if (o != Outcome.SKIPPED_BUSY && o != Outcome.SKIPPED_NOT_DURABLE) {
+      lastAttemptGeneration = capturer.walGeneration();
+      lastAttemptFrames = capturer.walFrames();
+    }
+    return o;
+  }
+
+  /** Runs the barrier sequence described on the class now. */
+  public Outcome checkpoint(boolean truncate, BooleanSupplier flushAndAwaitDurable) {
+    SqliteSession s = capturer.session();
+    if (!s.tryBarrier()) {
+      return Outcome.SKIPPED_BUSY;
+    }
+    SqliteSession.CheckpointResult passive;
+    try {
+      capturer.poll();
+      if (!flushAndAwaitDurable.getAsBoolean()) {
+        return Outcome.SKIPPED_NOT_DURABLE;
+      }
+      s.endRead();
+      try {
+        passive = s.checkpoint("PASSIVE");
+      } finally {
+        s.beginRead();
+      }
+    } finally {
+      s.releaseBarrier();
+    }
+    passiveCount++;
+    if (!passive.complete()) {
+      log.debug("PASSIVE checkpoint partial: {}", passive);
+      return Outcome.PARTIAL;
+    }
+    capturer.checkpointCompleted();
+    if (!truncate) {
+      return Outcome.PASSIVE;
+    }
+    SqliteSession.CheckpointResult t = s.checkpoint("TRUNCATE");
+    if (t.busy()) {
+      return Outcome.PASSIVE;
+    }
+    truncateCount++;
+    return Outcome.TRUNCATE;
+  }
+}

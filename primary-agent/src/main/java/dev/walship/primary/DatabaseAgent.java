@@ -1,0 +1,420 @@
+package dev.walship.primary;
+
+import dev.walship.format.Compression;
+import dev.walship.store.ObjectStore;
+import dev.walship.store.ObjectStoreException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ships one database: the capture loop ({@link Capturer} + {@link Checkpointer} + {@link
+ * SegmentBuilder}) on one thread, the {@link Uploader} on another, under a {@link LeaseKeeper}.
+ *
+ * <h2>Lifecycle (the {@code state} in {@link DatabaseStatus})</h2>
+ *
+ * <dl>
+ *   <dt>STARTING
+ *   <dd>{@link #start()}: opens the database (WAL mode), acquires the lease (refusing if another
+ *       live primary holds it), reads the lineage's position ({@link LineageBootstrap}) and
+ *       resyncs the capture to it: resume without a snapshot when the local database matches,
+ *       snapshot otherwise (and for a new lineage).
+ *   <dt>RUNNING
+ *   <dd>every poll interval (5 ms): capture new commits; cut a segment when there are commits,
+ *       no upload is in flight, and the sync interval passed since the last cut (continuous
+ *       mode: at once); checkpoint when due. An idle database makes no request to the bucket.
+ *   <dt>RECOVERING
+ *   <dd>the capture failed (I/O or SQLite error): connections are reopened and the capture
+ *       resyncs from the last complete commit it captured; retried every second until it works.
+ *   <dt>FENCED
+ *   <dd>a conditional write lost: another primary writes this lineage. Nothing more is written.
+ *   <dt>STOPPED
+ *   <dd>after {@link #close()}, which first drains captured commits (bounded wait).
+ * </dl>
+ *
+ * <p>Thread-safe: status, metrics and {@link #awaitDurable} may be called from any thread.
+ */
+public final class DatabaseAgent implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DatabaseAgent.class);
+  private static final long POLL_MILLIS = 5;
+
+  private final DatabaseOptions options;
+  private final ObjectStore store;
+  private final InstantSource clock;
+  private final SegmentBuilder builder;
+  private final Capturer capturer;
+  private final Checkpointer checkpointer;
+  private final LeaseKeeper lease;
+  private final Uploader uploader;
+
+  private final Counter bytesUploaded;
+  private final Counter objectsUploaded;
+  private final Counter storeErrors;
+  private final Counter checkpointsPassive;
+  private final Counter checkpointsTruncate;
+
+  private volatile String state = "STARTING";
+  private volatile String lastError;
+  private volatile long capturedTxid;
+  private volatile long walBytes;
+  private volatile boolean stopping;
+  private volatile CompletableFuture<Long> syncRequest;
+  private Thread captureThread;
+  private Thread uploadThread;
+  private long lastCutMillis = Long.MIN_VALUE / 2;
+  private volatile long recoveries;
+
+  /**
+   * @param store the bucket (root = the target URL); not closed by this agent
+   * @param registry where per-database meters go (tag {@code db})
+   * @param clock wall clock for commit records, lease and lag
+   */
+  public DatabaseAgent(
+      DatabaseOptions options, ObjectStore store, MeterRegistry registry, InstantSource clock) {
+    this.options = options;
+    this.store = store;
+    this.clock = clock;
+    this.builder = new SegmentBuilder(options.name(), options.spoolDir(), Compression.LZ4);
+    this.capturer = new Capturer(options.path(), builder, clock, 1000);
+    this.checkpointer =
+        new Checkpointer(capturer, options.checkpointPages(), options.truncatePages());
+    this.lease =
+        new LeaseKeeper(store, options.name(), LeaseKeeper.newHolderId(), clock, 30_000, 10_000);
+    Tags tags = Tags.of("db", options.name());
+    this.bytesUploaded = registry.counter("walship_primary_uploaded_bytes", tags);
+    this.objectsUploaded = registry.counter("walship_primary_uploaded_objects", tags);
+    this.storeErrors = registry.counter("walship_primary_s3_errors", tags);
+    this.checkpointsPassive = registry.counter("walship_primary_checkpoints", tags.and("mode", "passive"));
+    this.checkpointsTruncate =
+        registry.counter("walship_primary_checkpoints", tags.and("mode", "truncate"));
+    this.uploader =
+        new Uploader(
+            options.name(),
+            store,
+            lease,
+            new Uploader.Listener() {
+              @Override
+              public void uploaded(PendingSegment s, String key, long bytes) {
+                bytesUploaded.increment(bytes);
+                objectsUploaded.increment();
+              }
+
+              @Override
+              public void failed(PendingSegment s, String key, RuntimeException error) {
+                storeErrors.increment();
+                lastError = "upload of " + key + ": " + error.getMessage();
+              }
+            },
+            5_000);
+    Gauge.builder("walship_primary_captured_txid", this, a -> a.capturedTxid).tags(tags).register(registry);
+    Gauge.builder("walship_primary_durable_txid", uploader, u -> u.durableTxid()).tags(tags).register(registry);
+    Gauge.builder("walship_primary_lag_seconds", this, DatabaseAgent::lagSeconds).tags(tags).register(registry);
+    Gauge.builder("walship_primary_wal_bytes", this, a -> a.walBytes).tags(tags).register(registry);
+    Gauge.builder("walship_primary_spool_bytes", uploader, u -> u.pendingBytes()).tags(tags).register(registry);
+    Gauge.builder("walship_primary_snapshots", capturer, c -> c.snapshots()).tags(tags).register(registry);
+  }
+
+  public String name() {
+    return options.name();
+  }
+
+  public DatabaseOptions options() {
+    return options;
+  }
+
+  /**
+   * Opens, takes the lease, resyncs with the bucket and starts the threads.
+   *
+   * @throws PrimaryException (or {@link LeaseHeldException}) with an operator-facing message
+   */
+  public void start() {
+    capturer.open();
+    try {
+      cleanSpool();
+      try {
+        lease.acquire();
+      } catch (ObjectStoreException e) {
+        throw new PrimaryException(
+            "cannot use the bucket " + store.describe() + " for " + options.name() + ": "
+                + e.getMessage(), e);
+      }
+      BucketPosition pos;
+      try {
+        pos = LineageBootstrap.position(
+            store, options.name(), capturer.filePageSize(), options.spoolDir(), clock);
+      } catch (ObjectStoreException e) {
+        throw new PrimaryException(
+            "cannot read the lineage of " + options.name() + " from " + store.describe() + ": "
+                + e.getMessage(), e);
+      }
+      uploader.startAt(pos.lastTxid());
+      capturer.resync(pos);
+      capturedTxid = capturer.lastTxid();
+    } catch (RuntimeException e) {
+      capturer.close();
+      throw e;
+    }
+    state = "RUNNING";
+    uploadThread = Thread.ofPlatform().name("walship-upload-" + options.name()).daemon().start(uploader);
+    captureThread = Thread.ofPlatform().name("walship-capture-" + options.name()).daemon().start(this::loop);
+    log.info("{}: shipping {} to {} (sync interval {}, captured TXID {})", options.name(),
+        options.path(), store.describe(), options.syncInterval(), capturedTxid);
+  }
+
+  private void cleanSpool() {
+    Path dir = options.spoolDir();
+    try {
+      Files.createDirectories(dir);
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          Files.deleteIfExists(f); // stale segments of an earlier run: the bucket is the truth
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare spool directory " + dir, e);
+    }
+  }
+
+  private void loop() {
+    while (!stopping) {
+      try {
+        if (uploader.fenced() != null) {
+          state = "FENCED";
+          lastError = uploader.fenced().getMessage();
+          return;
+        }
+        capturer.poll();
+        capturedTxid = capturer.lastTxid();
+        // Checkpoint before shipping: under constant load the uploader is idle only between
+        // uploads, and the barrier's flush is then a single upload round trip.
+        Checkpointer.Outcome o =
+            checkpointer.maybeCheckpoint(uploader::idle, this::flushUnderBarrier);
+        CompletableFuture<Long> req = syncRequest;
+        ship(req != null);
+        if (req != null && !builder.hasCommits()) {
+          syncRequest = null; // everything captured is cut: the caller waits for durability
+          req.complete(capturer.lastTxid());
+        }
+        if (o != Checkpointer.Outcome.NOT_NEEDED) {
+          log.info("{}: checkpoint {} (WAL frames now {}, captured TXID {})", options.name(), o,
+              capturer.walFrames(), capturer.lastTxid());
+        }
+        if (o == Checkpointer.Outcome.PASSIVE || o == Checkpointer.Outcome.PARTIAL) {
+          checkpointsPassive.increment();
+        } else if (o == Checkpointer.Outcome.TRUNCATE) {
+          checkpointsPassive.increment();
+          checkpointsTruncate.increment();
+        }
+        capturedTxid = capturer.lastTxid();
+        walBytes = capturer.walBytes();
+        if ("RECOVERING".equals(state)) {
+          state = "RUNNING";
+        }
+        pause(POLL_MILLIS);
+      } catch (FencedException e) {
+        state = "FENCED";
+        lastError = e.getMessage();
+        log.error("{}: FENCED: {}", options.name(), e.getMessage());
+        return;
+      } catch (RuntimeException e) {
+        if (stopping) {
+          return;
+        }
+        recover(e);
+      }
+    }
+  }
+
+  private void recover(RuntimeException cause) {
+    state = "RECOVERING";
+    recoveries++;
+    lastError = String.valueOf(cause.getMessage());
+    BucketPosition from = builder.abandonIncomplete();
+    log.error("{}: capture failed ({}); reopening and resyncing from TXID {} — commits after it"
+            + " are re-read from the WAL, or covered by a snapshot if the WAL no longer has them",
+        options.name(), cause.toString(), from.lastTxid(), cause);
+    while (!stopping) {
+      try {
+        capturer.close();
+        capturer.open();
+        capturer.resync(from);
+        return;
+      } catch (RuntimeException e) {
+        lastError = String.valueOf(e.getMessage());
+        log.error("{}: recovery failed: {}; retrying in 1 s", options.name(), e.getMessage());
+        pause(1000);
+      }
+    }
+  }
+
+  private void ship(boolean force) {
+    if (!builder.hasCommits() || !uploader.idle()) {
+      return;
+    }
+    long now = clock.millis();
+    long interval = options.syncInterval().toMillis();
+    if (!force && interval > 0 && now - lastCutMillis < interval) {
+      return;
+    }
+    for (PendingSegment s : builder.cut()) {
+      uploader.submit(s);
+    }
+    lastCutMillis = now;
+  }
+
+  /** Under the checkpoint barrier: upload everything captured and wait (2 s at most). */
+  private boolean flushUnderBarrier() {
+    for (PendingSegment s : builder.cut()) {
+      uploader.submit(s);
+    }
+    try {
+      return uploader.awaitDurable(capturer.lastTxid(), 2_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private synchronized void pause(long millis) {
+    try {
+      if (!stopping && syncRequest == null) {
+        wait(millis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopping = true;
+    }
+  }
+
+  private double lagSeconds() {
+    long oldest = uploader.oldestPendingCommitMillis();
+    if (oldest < 0) {
+      oldest = builder.oldestCommitMillis();
+    }
+    return oldest < 0 ? 0 : Math.max(0, clock.millis() - oldest) / 1000.0;
+  }
+
+  /** Last TXID captured. */
+  public long capturedTxid() {
+    return capturedTxid;
+  }
+
+  /** Last TXID durable in the bucket. */
+  public long durableTxid() {
+    return uploader.durableTxid();
+  }
+
+  /**
+   * Waits until TXID {@code txid} is durable in the bucket.
+   *
+   * @return true if durable within {@code timeoutMillis}
+   */
+  public boolean awaitDurable(long txid, long timeoutMillis) throws InterruptedException {
+    return uploader.awaitDurable(txid, timeoutMillis);
+  }
+
+  /**
+   * Captures whatever the WAL holds now, cuts a segment at once (ignoring the sync interval) and
+   * waits until it is durable.
+   *
+   * @return the TXID that is now durable
+   * @throws IllegalStateException if that did not happen within {@code timeoutMillis}
+   */
+  public long syncNow(long timeoutMillis) throws InterruptedException {
+    CompletableFuture<Long> req = new CompletableFuture<>();
+    synchronized (this) {
+      syncRequest = req;
+      notifyAll();
+    }
+    long txid;
+    try {
+      txid = req.get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(options.name() + ": capture did not answer in time", e);
+    }
+    if (!uploader.awaitDurable(txid, timeoutMillis)) {
+      throw new IllegalStateException(
+          options.name() + ": TXID " + txid + " not durable after " + timeoutMillis + " ms"
+              + (uploader.fenced() != null ? " (fenced)" : ""));
+    }
+    return txid;
+  }
+
+  public DatabaseStatus status() {
+    return new DatabaseStatus(
+        options.name(),
+        options.path().toString(),
+        state,
+        capturedTxid,
+        uploader.durableTxid(),
+        lagSeconds(),
+        walBytes,
+        checkpointer.passiveCount(),
+        capturer.snapshots(),
+        capturer.resyncs() + recoveries,
+        lastError);
+  }
+
+  /** Stops capturing, waits up to 10 s for captured commits to become durable, releases. */
+  @Override
+  public void close() {
+    if (captureThread != null && uploader.fenced() == null && !stopping) {
+      try {
+        syncNow(10_000);
+      } catch (RuntimeException | InterruptedException e) {
+        log.warn("{}: could not drain before stopping: {}", options.name(), e.getMessage());
+      }
+    }
+    synchronized (this) {
+      stopping = true;
+      notifyAll();
+    }
+    join(captureThread);
+    uploader.stop();
+    join(uploadThread);
+    if (captureThread != null && uploader.fenced() == null) {
+      lease.release();
+    }
+    builder.close();
+    capturer.close();
+    if (!"FENCED".equals(state)) {
+      state = "STOPPED";
+    }
+  }
+
+  /** Stops at once without draining or releasing the lease (tests: simulates a crash). */
+  void halt() {
+    synchronized (this) {
+      stopping = true;
+      notifyAll();
+    }
+    join(captureThread);
+    uploader.stop();
+    join(uploadThread);
+    builder.close();
+    capturer.close();
+    state = "STOPPED";
+  }
+
+  private static void join(Thread t) {
+    if (t == null) {
+      return;
+    }
+    try {
+      t.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package dev.walship.primary;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How one database is shipped.
+ *
+ * @param name database name, the key prefix in the bucket ({@code {name}/L0/...})
+ * @param path the application's SQLite file
+ * @param target target URL of the bucket (see {@code ObjectStores.open})
+ * @param syncInterval how often a segment is cut; {@link Duration#ZERO} = continuous (upload
+ *     whenever there are new commits, one upload in flight, commits arriving meanwhile coalesced)
+ * @param checkpointPages WAL frames after which the agent runs a PASSIVE checkpoint
+ * @param truncatePages WAL frames after which the agent also truncates the WAL
+ * @param spoolDir where finished segments wait for upload
+ */
+public record DatabaseOptions(
+    String name,
+    Path path,
+    String target,
+    Duration syncInterval,
+    long checkpointPages,
+    long truncatePages,
+    Path spoolDir) {
+
+  public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(1);
+  public static final long DEFAULT_CHECKPOINT_PAGES = 1000;
+  public static final long DEFAULT_TRUNCATE_PAGES = 20_000;
+
+  public DatabaseOptions {
+    if (syncInterval.isNegative()) {
+      throw new IllegalArgumentException("sync interval must be >= 0, got " + syncInterval);
+    }
+  }
+
+  /** Defaults for one database: name = file name without extension, spool beside the file. */
+  public static DatabaseOptions of(Path path, String target) {
+    Path abs = path.toAbsolutePath();
+    return new DatabaseOptions(
+        defaultName(abs),
+        abs,
+        target,
+        DEFAULT_SYNC_INTERVAL,
+        DEFAULT_CHECKPOINT_PAGES,
+        DEFAULT_TRUNCATE_PAGES,
+        Path.of(abs + ".walship"));
+  }
+
+  /** The file name without its extension ({@code /data/app.db} → {@code app}). */
+  public static String defaultName(Path path) {
+    String f = path.getFileName().toString();
+    int dot = f.lastIndexOf('.');
+    return dot > 0 ? f.substring(0, dot) : f;
+  }
+
+  public DatabaseOptions withName(String n) {
+    return new DatabaseOptions(n, path, target, syncInterval, checkpointPages, truncatePages, spoolDir);
+  }
+
+  public DatabaseOptions withSyncInterval(Duration d) {
+    return new DatabaseOptions(name, path, target, d, checkpointPages, truncatePages, spoolDir);
+  }
+
+  public DatabaseOptions withCheckpointPages(long passive, long truncate) {
+    return new DatabaseOptions(name, path, target, syncInterval, passive, truncate, spoolDir);
+  }
+
+  public DatabaseOptions withSpoolDir(Path dir) {
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, dir);
+  }
+
+  public DatabaseOptions withTarget(String t) {
+    return new DatabaseOptions(name, path, t, syncInterval, checkpointPages, truncatePages, spoolDir);
+  }
+}

@@ -1,0 +1,202 @@
+package dev.walship.primary;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * The agent's own SQLite connections to one database, each with one job:
+ *
+ * <ul>
+ *   <li><b>read</b> — holds the long read transaction. Its WAL read mark stops anyone's checkpoint
+ *       from backfilling frames the agent has not read, and stops a writer from restarting the WAL
+ *       (SQLite restarts only when every reader is off the WAL or at read mark 0, and no reader at
+ *       mark 0 allows backfill beyond it).
+ *   <li><b>barrier</b> — {@code BEGIN IMMEDIATE} takes SQLite's writer lock for a moment so no
+ *       commit can happen while the agent checkpoints; the app's writers wait on their busy
+ *       timeout.
+ *   <li><b>checkpoint</b> — runs {@code PRAGMA wal_checkpoint(...)}; it must be a connection
+ *       without an open transaction (SQLite refuses a checkpoint on one with SQLITE_LOCKED).
+ * </ul>
+ *
+ * Autocheckpoint is disabled on all three. The agent never writes through them.
+ *
+ * <p>Not thread-safe: owned by the capture thread.
+ */
+final class SqliteSession implements AutoCloseable {
+  /** The row of {@code PRAGMA wal_checkpoint}: busy flag, frames in the WAL, frames backfilled. */
+  record CheckpointResult(boolean busy, long logFrames, long checkpointedFrames) {
+    boolean complete() {
+      return !busy && logFrames == checkpointedFrames;
+    }
+  }
+
+  private final Path db;
+  private final Connection read;
+  private final Connection barrier;
+  private final Connection checkpoint;
+  private boolean readOpen;
+  private boolean barrierOpen;
+
+  /**
+   * Opens the connections and puts the database in WAL mode.
+   *
+   * @throws PrimaryException if the database cannot be switched to WAL mode
+   */
+  SqliteSession(Path db, int barrierTimeoutMillis) {
+    this.db = db;
+    try {
+      this.read = open(db, 5000);
+      this.barrier = open(db, barrierTimeoutMillis);
+      this.checkpoint = open(db, 200);
+    } catch (SQLException e) {
+      throw new PrimaryException("cannot open SQLite database " + db + ": " + e.getMessage(), e);
+    }
+    String mode;
+    try (Statement s = read.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA journal_mode=WAL")) {
+      mode = rs.next() ? rs.getString(1) : "?";
+    } catch (SQLException e) {
+      close();
+      throw new PrimaryException(
+          "cannot switch " + db + " to WAL mode (" + e.getMessage() + "); is another process"
+              + " holding it open in rollback-journal mode?",
+          e);
+    }
+    if (!"wal".equalsIgnoreCase(mode)) {
+      close();
+      throw new PrimaryException(
+          "cannot switch " + db + " to WAL mode: journal_mode is still '" + mode + "'");
+    }
+  }
+
+  private static Connection open(Path db, int busyTimeoutMillis) throws SQLException {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+    try (Statement s = c.createStatement()) {
+      s.execute("PRAGMA busy_timeout=" + busyTimeoutMillis);
+      s.execute("PRAGMA wal_autocheckpoint=0");
+    }
+    return c;
+  }
+
+  /** True while the long read transaction is open. */
+  boolean readOpen() {
+    return readOpen;
+  }
+
+  /** True while the write barrier is held. */
+  boolean barrierHeld() {
+    return barrierOpen;
+  }
+
+  /** Opens the long read transaction (no-op if open). */
+  void beginRead() {
+    if (readOpen) {
+      return;
+    }
+    try (Statement s = read.createStatement()) {
+      s.execute("BEGIN");
+      try (ResultSet rs = s.executeQuery("SELECT count(*) FROM sqlite_master")) {
+        rs.next();
+      }
+      readOpen = true;
+    } catch (SQLException e) {
+      rollbackQuietly(read);
+      throw new PrimaryException("cannot open the read transaction on " + db, e);
+    }
+  }
+
+  /** Ends the long read transaction (no-op if not open). */
+  void endRead() {
+    if (!readOpen) {
+      return;
+    }
+    readOpen = false;
+    try (Statement s = read.createStatement()) {
+      s.execute("COMMIT");
+    } catch (SQLException e) {
+      throw new PrimaryException("cannot end the read transaction on " + db, e);
+    }
+  }
+
+  /**
+   * Takes the write barrier ({@code BEGIN IMMEDIATE}).
+   *
+   * @return false if the writer lock could not be taken within the barrier busy timeout
+   */
+  boolean tryBarrier() {
+    try (Statement s = barrier.createStatement()) {
+      s.execute("BEGIN IMMEDIATE");
+      barrierOpen = true;
+      return true;
+    } catch (SQLException e) {
+      rollbackQuietly(barrier);
+      if (isBusy(e)) {
+        return false;
+      }
+      throw new PrimaryException("cannot take the write barrier on " + db, e);
+    }
+  }
+
+  /** Releases the write barrier (no-op if not held). */
+  void releaseBarrier() {
+    if (!barrierOpen) {
+      return;
+    }
+    barrierOpen = false;
+    try (Statement s = barrier.createStatement()) {
+      s.execute("ROLLBACK");
+    } catch (SQLException e) {
+      throw new PrimaryException("cannot release the write barrier on " + db, e);
+    }
+  }
+
+  /** Runs {@code PRAGMA wal_checkpoint(mode)} on the checkpoint connection. */
+  CheckpointResult checkpoint(String mode) {
+    if (!mode.equals("PASSIVE") && !mode.equals("TRUNCATE")) {
+      throw new IllegalArgumentException("the agent never runs a " + mode + " checkpoint");
+    }
+    try (Statement s = checkpoint.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+      rs.next();
+      return new CheckpointResult(rs.getInt(1) != 0, rs.getLong(2), rs.getLong(3));
+    } catch (SQLException e) {
+      if (isBusy(e)) {
+        return new CheckpointResult(true, -1, -1);
+      }
+      throw new PrimaryException("checkpoint(" + mode + ") failed on " + db, e);
+    }
+  }
+
+  private static boolean isBusy(SQLException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("SQLITE_BUSY") || m.contains("SQLITE_LOCKED") || m.contains("locked");
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try (Statement s = c.createStatement()) {
+      s.execute("ROLLBACK");
+    } catch (SQLException ignored) {
+      // no transaction was open: nothing to undo
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Connection c : new Connection[] {read, barrier, checkpoint}) {
+      if (c == null) {
+        continue;
+      }
+      try {
+        c.close();
+      } catch (SQLException e) {
+        // closing after a failure: the connection is gone either way
+      }
+    }
+    readOpen = false;
+    barrierOpen = false;
+  }
+}

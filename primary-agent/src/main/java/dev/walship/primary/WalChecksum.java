@@ -1,0 +1,54 @@
+package dev.walship.primary;
+
+/**
+ * SQLite's WAL checksum (https://www.sqlite.org/fileformat2.html#walformat, "checksum
+ * algorithm"): over 32-bit words {@code x(i)} taken two at a time, {@code s0 += x(i) + s1; s1 +=
+ * x(i+1) + s0}, all arithmetic modulo 2^32. The pair is packed in one {@code long} (s0 high, s1
+ * low) so it can be carried from frame to frame without allocation. Stateless.
+ */
+final class WalChecksum {
+  private WalChecksum() {}
+
+  static long pack(int s0, int s1) {
+    return ((long) s0 << 32) | (s1 & 0xffffffffL);
+  }
+
+  static int s0(long packed) {
+    return (int) (packed >>> 32);
+  }
+
+  static int s1(long packed) {
+    return (int) packed;
+  }
+
+  /**
+   * Continues the checksum {@code (s0, s1)} over {@code len} bytes of {@code b} from {@code off};
+   * {@code len} must be a multiple of 8.
+   */
+  static long compute(boolean bigEndian, byte[] b, int off, int len, int s0, int s1) {
+    if ((len & 7) != 0) {
+      throw new IllegalArgumentException("WAL checksum length must be a multiple of 8: " + len);
+    }
+    int end = off + len;
+    if (bigEndian) {
+      for (int i = off; i < end; i += 8) {
+        s0 += be(b, i) + s1;
+        s1 += be(b, i + 4) + s0;
+      }
+    } else {
+      for (int i = off; i < end; i += 8) {
+        s0 += le(b, i) + s1;
+        s1 += le(b, i + 4) + s0;
+      }
+    }
+    return pack(s0, s1);
+  }
+
+  private static int be(byte[] b, int i) {
+    return (b[i] & 0xff) << 24 | (b[i + 1] & 0xff) << 16 | (b[i + 2] & 0xff) << 8 | (b[i + 3] & 0xff);
+  }
+
+  private static int le(byte[] b, int i) {
+    return (b[i + 3] & 0xff) << 24 | (b[i + 2] & 0xff) << 16 | (b[i + 1] & 0xff) << 8 | (b[i] & 0xff);
+  }
+}

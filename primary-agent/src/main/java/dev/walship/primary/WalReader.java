@@ -1,0 +1,287 @@
+package dev.walship.primary;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Tails one SQLite {@code -wal} file through a read-only {@link FileChannel}, returning committed
+ * transactions as they appear (format: https://www.sqlite.org/fileformat2.html#walformat).
+ *
+ * <p>A frame is valid when its salts equal the header's and its cumulative checksum (carried from
+ * the header through every earlier frame, over the first 8 bytes of the frame header and the page
+ * image) matches. Scanning stops at the first invalid frame. Only frames up to the last valid
+ * commit frame are returned; frames after it are kept as <em>pending</em> (a transaction still
+ * being written) and scanning continues from the end of them on the next {@link #poll()}.
+ *
+ * <p>States of the reader:
+ *
+ * <ul>
+ *   <li><b>no generation</b> — after construction: {@link #start(WalHeader)} must be called with a
+ *       header read by {@link #readHeader()}.
+ *   <li><b>tailing generation G</b> — {@link #poll()} returns the transactions committed since
+ *       the last call, in order. {@link #committedFrames()} counts the frames of this generation
+ *       up to the last returned commit. Pending frames of an unfinished transaction are
+ *       re-validated at every poll (if the last pending frame's header changed, the writer rolled
+ *       back and rewrote them, and scanning restarts from the last commit; see {@link #rescanDue()}).
+ *   <li>A WAL restart (new salts) is <em>not</em> detected here: the caller compares {@link
+ *       #readHeader()} with the generation it tails and calls {@link #start(WalHeader)} again.
+ * </ul>
+ *
+ * <p>Page images are read on demand with {@link #readPage(WalFrame, byte[], int)}: committed frames
+ * of the current generation do not change while the agent holds its read transaction (see {@link
+ * Capturer}).
+ *
+ * <p>Not thread-safe: owned by the capture thread.
+ */
+public final class WalReader implements Closeable {
+  private final Path walPath;
+  private FileChannel channel;
+
+  private WalHeader header;
+  private int pageSize;
+  /** Position after the last returned commit frame: offset, packed checksum, frame count. */
+  private long committedOffset;
+
+  private long committedChecksum;
+  private long committedFrames;
+  /** Frames after the last commit that are valid so far. */
+  private final List<WalFrame> pending = new ArrayList<>();
+
+  private long pendingOffset;
+  private long pendingChecksum;
+  private byte[] frameBuf = new byte[0];
+  private int idlePollsWithPending;
+
+  public WalReader(Path walPath) {
+    this.walPath = walPath;
+  }
+
+  /** The {@code -wal} file this reader tails. */
+  public Path path() {
+    return walPath;
+  }
+
+  /**
+   * Reads and validates the WAL header now. Empty if the file is missing, shorter than a header
+   * (for example just truncated by a TRUNCATE checkpoint), or holds no valid header.
+   */
+  public Optional<WalHeader> readHeader() {
+    byte[] b = new byte[WalHeader.SIZE];
+    try {
+      if (!ensureOpen() || readFully(b, 0, b.length, 0) < b.length) {
+        return Optional.empty();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read WAL header of " + walPath, e);
+    }
+    return WalHeader.parse(b);
+  }
+
+  /** Current size of the {@code -wal} file in bytes (0 if missing). */
+  public long fileSize() {
+    try {
+      return ensureOpen() ? channel.size() : 0;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot stat " + walPath, e);
+    }
+  }
+
+  /** Starts tailing the generation described by {@code h}, from its first frame. */
+  public void start(WalHeader h) {
+    this.header = h;
+    this.pageSize = h.pageSize();
+    this.committedOffset = WalHeader.SIZE;
+    this.committedChecksum = WalChecksum.pack(h.checksum1(), h.checksum2());
+    this.committedFrames = 0;
+    this.pending.clear();
+    this.pendingOffset = committedOffset;
+    this.pendingChecksum = committedChecksum;
+    this.idlePollsWithPending = 0;
+    if (frameBuf.length != WalFrame.HEADER_SIZE + pageSize) {
+      frameBuf = new byte[WalFrame.HEADER_SIZE + pageSize];
+    }
+  }
+
+  /** The generation being tailed, or null before {@link #start}. */
+  public WalHeader header() {
+    return header;
+  }
+
+  /** Frames of this generation up to and including the last returned commit frame. */
+  public long committedFrames() {
+    return committedFrames;
+  }
+
+  /** Byte offset just after the last returned commit frame. */
+  public long committedOffset() {
+    return committedOffset;
+  }
+
+  /** True if valid frames of an unfinished transaction follow the last commit. */
+  public boolean hasPending() {
+    return !pending.isEmpty();
+  }
+
+  /**
+   * Returns every transaction committed since the last call (empty if none), in WAL order.
+   *
+   * @throws IllegalStateException before {@link #start}
+   */
+  public List<WalTransaction> poll() {
+    if (header == null) {
+      throw new IllegalStateException("start(header) first");
+    }
+    try {
+      if (!ensureOpen()) {
+        return List.of();
+      }
+      if (!pending.isEmpty()
+          && (!unchanged(pending.get(0))
+              || !unchanged(pending.get(pending.size() - 1))
+              || rescanDue())) {
+        pending.clear();
+        pendingOffset = committedOffset;
+        pendingChecksum = committedChecksum;
+      }
+      long before = pendingOffset;
+      List<WalTransaction> out = new ArrayList<>();
+      long size = channel.size();
+      while (pendingOffset + WalFrame.HEADER_SIZE + pageSize <= size) {
+        WalFrame f = readValidFrame(pendingOffset, pendingChecksum);
+        if (f == null) {
+          break;
+        }
+        pending.add(f);
+        pendingOffset += WalFrame.HEADER_SIZE + pageSize;
+        pendingChecksum = WalChecksum.pack(f.checksum1(), f.checksum2());
+        if (f.isCommit()) {
+          out.add(new WalTransaction(List.copyOf(pending)));
+          committedFrames += pending.size();
+          pending.clear();
+          committedOffset = pendingOffset;
+          committedChecksum = pendingChecksum;
+        }
+      }
+      idlePollsWithPending = pendingOffset == before && !pending.isEmpty() ? idlePollsWithPending + 1 : 0;
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + walPath, e);
+    }
+  }
+
+  /**
+   * A rolled-back transaction's frames are overwritten from the start of the rolled-back region;
+   * the first/last pending frame checks catch that unless the new frames happen to equal the old
+   * ones. As a backstop the pending frames are re-validated after 1, 2, 4, ... 64 (then every 64)
+   * polls without progress: bounded latency, amortised cost.
+   */
+  private boolean rescanDue() {
+    int n = idlePollsWithPending;
+    return n > 0 && (n >= 64 ? n % 64 == 0 : Integer.bitCount(n) == 1);
+  }
+
+  /**
+   * Copies the page image of {@code frame} into {@code dest} at {@code offset} (page-size bytes).
+   */
+  public void readPage(WalFrame frame, byte[] dest, int offset) {
+    try {
+      if (!ensureOpen() || readFully(dest, offset, pageSize, frame.dataOffset()) < pageSize) {
+        throw new IllegalStateException(
+            "WAL " + walPath + " shrank under a committed frame at offset " + frame.offset());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + walPath, e);
+    }
+  }
+
+  private boolean unchanged(WalFrame last) throws IOException {
+    byte[] h = new byte[WalFrame.HEADER_SIZE];
+    if (readFully(h, 0, h.length, last.offset()) < h.length) {
+      return false;
+    }
+    ByteBuffer bb = ByteBuffer.wrap(h);
+    return bb.getInt(0) == (int) last.pageNumber()
+        && bb.getInt(16) == last.checksum1()
+        && bb.getInt(20) == last.checksum2()
+        && bb.getInt(8) == header.salt1()
+        && bb.getInt(12) == header.salt2();
+  }
+
+  /** Reads the frame at {@code offset}; null unless its salts and chained checksum are valid. */
+  private WalFrame readValidFrame(long offset, long prevChecksum) throws IOException {
+    if (readFully(frameBuf, 0, frameBuf.length, offset) < frameBuf.length) {
+      return null;
+    }
+    ByteBuffer bb = ByteBuffer.wrap(frameBuf);
+    int pgno = bb.getInt(0);
+    int commitSize = bb.getInt(4);
+    if (bb.getInt(8) != header.salt1() || bb.getInt(12) != header.salt2() || pgno == 0) {
+      return null;
+    }
+    boolean be = header.bigEndianChecksums();
+    long sum =
+        WalChecksum.compute(
+            be, frameBuf, 0, 8, WalChecksum.s0(prevChecksum), WalChecksum.s1(prevChecksum));
+    sum =
+        WalChecksum.compute(
+            be, frameBuf, WalFrame.HEADER_SIZE, pageSize, WalChecksum.s0(sum), WalChecksum.s1(sum));
+    int c1 = bb.getInt(16);
+    int c2 = bb.getInt(20);
+    if (WalChecksum.s0(sum) != c1 || WalChecksum.s1(sum) != c2) {
+      return null;
+    }
+    return new WalFrame(
+        Integer.toUnsignedLong(pgno), Integer.toUnsignedLong(commitSize), offset, c1, c2);
+  }
+
+  private boolean ensureOpen() throws IOException {
+    if (channel != null) {
+      return true;
+    }
+    try {
+      channel = FileChannel.open(walPath, StandardOpenOption.READ);
+      return true;
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  private int readFully(byte[] dest, int off, int len, long position) throws IOException {
+    ByteBuffer bb = ByteBuffer.wrap(dest, off, len);
+    long pos = position;
+    while (bb.hasRemaining()) {
+      int n = channel.read(bb, pos);
+      if (n < 0) {
+        break;
+      }
+      pos += n;
+    }
+    return len - bb.remaining();
+  }
+
+  /**
+   * Drops the file handle so the next call re-opens the path (used when the {@code -wal} file
+   * was replaced). Closing a read-only descriptor of the {@code -wal} file is safe: SQLite's POSIX
+   * locks live on the database file and the {@code -shm} file.
+   */
+  @Override
+  public void close() {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot close " + walPath, e);
+      }
+      channel = null;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package dev.walship.primary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WalReaderTest {
+  @TempDir Path dir;
+
+  private static Connection open(Path db) throws Exception {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+    try (Statement s = c.createStatement()) {
+      s.execute("PRAGMA journal_mode=WAL");
+      s.execute("PRAGMA wal_autocheckpoint=0");
+    }
+    return c;
+  }
+
+  @Test
+  void oneTransactionPerCommitAndLastCommitSizeIsReported() throws Exception {
+    Path db = dir.resolve("a.db");
+    try (Connection c = open(db);
+        Statement s = c.createStatement();
+        WalReader r = new WalReader(Path.of(db + "-wal"))) {
+      s.execute("CREATE TABLE t(x)");
+      for (int i = 0; i < 5; i++) {
+        s.execute("INSERT INTO t VALUES (randomblob(3000))");
+      }
+      WalHeader h = r.readHeader().orElseThrow();
+      assertEquals(4096, h.pageSize());
+      r.start(h);
+      List<WalTransaction> txs = r.poll();
+      assertEquals(6, txs.size());
+      assertTrue(txs.stream().allMatch(t -> t.commitFrame().isCommit()));
+      assertEquals(r.committedFrames(), txs.stream().mapToInt(t -> t.frames().size()).sum());
+      assertEquals(List.of(), r.poll(), "nothing new");
+      s.execute("INSERT INTO t VALUES (1)");
+      assertEquals(1, r.poll().size());
+      try (var rs = s.executeQuery("PRAGMA page_count")) {
+        assertEquals(rs.getLong(1), r.poll().isEmpty() ? lastSize(txs, r) : -1);
+      }
+    }
+  }
+
+  private static long lastSize(List<WalTransaction> before, WalReader r) {
+    return before.get(before.size() - 1).dbSizePages();
+  }
+
+  @Test
+  void uncommittedFramesAreNotReturnedAndRestartStartsANewGeneration() throws Exception {
+    Path db = dir.resolve("b.db");
+    try (Connection c = open(db);
+        Statement s = c.createStatement();
+        WalReader r = new WalReader(Path.of(db + "-wal"))) {
+      s.execute("PRAGMA cache_size=1"); // force the big transaction to spill frames early
+      s.execute("CREATE TABLE t(x)");
+      WalHeader h = r.readHeader().orElseThrow();
+      r.start(h);
+      assertEquals(1, r.poll().size());
+      c.setAutoCommit(false);
+      for (int i = 0; i < 200; i++) {
+        s.execute("INSERT INTO t VALUES (randomblob(4000))");
+      }
+      assertEquals(0, r.poll().size(), "a spilled transaction is not committed");
+      assertTrue(r.hasPending());
+      c.rollback();
+      s.execute("INSERT INTO t VALUES (randomblob(100))");
+      c.commit();
+      List<WalTransaction> txs = r.poll();
+      assertEquals(1, txs.size(), "the rewritten transaction is seen after the rollback");
+      c.setAutoCommit(true);
+      s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+      s.execute("INSERT INTO t VALUES (2)"); // restarts the WAL
+      WalHeader h2 = r.readHeader().orElseThrow();
+      assertEquals(h.salt1() + 1, h2.salt1());
+      assertEquals(0, r.poll().size(), "old generation frames after the restart are invalid");
+      r.start(h2);
+      assertEquals(1, r.poll().size());
+    }
+  }
+}
