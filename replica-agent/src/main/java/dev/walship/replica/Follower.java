@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * A caught-up follower makes one GET per poll, of exactly {@code {db}/L0/{txid+1:016x}.seg} (a
  * cheap 404 while nothing is new); it never LISTs per poll. LIST (with {@code start-after}) is used
  * only to bootstrap and, every {@link Settings#gapCheckInterval()} while the expected key stays
- * absent, to see whether a later segment exists (a gap: history the replica needs was deleted).
+ * absent, to see whether a later segment exists (a gap: history the replica needs was deleted);
+ * the same check GETs {@code lineage.json} to notice a database replaced under the same name.
  *
  * <h2>Failures</h2>
  *
@@ -359,6 +360,23 @@ public final class Follower implements AutoCloseable {
       return healthAfterWait();
     }
     lastGapCheckMillis = now;
+    Lineage current;
+    try {
+      current = fetchLineage();
+    } catch (ObjectStoreException | IllegalArgumentException e) {
+      recordError("store", "GET " + BucketLayout.lineageKey(db) + " failed: " + e.getMessage());
+      return PollResult.STALLED;
+    }
+    if (current != null && lineageId != null && !current.lineageId().equals(lineageId)) {
+      String why =
+          "the database was replaced in the bucket: lineage " + current.lineageId()
+              + " instead of " + lineageId;
+      if (settings.autoRebootstrap()) {
+        rebootstrap(why);
+        return PollResult.APPLIED;
+      }
+      return stall("lineage", why);
+    }
     List<ObjectInfo> after;
     try {
       after =
@@ -532,7 +550,19 @@ public final class Follower implements AutoCloseable {
       closeApplier();
       deleteReplicaFiles();
       Lineage lineage = fetchLineage();
-      lineageId = lineage == null ? null : lineage.lineageId();
+      String newId = lineage == null ? null : lineage.lineageId();
+      if (newId != null && !newId.equals(lineageId)) {
+        LOG.warn("{}: now following lineage {} (was {}); TXIDs start again", db, newId, lineageId);
+        Lock w = served.applyLock().writeLock();
+        w.lock();
+        try {
+          served.newLineage();
+        } finally {
+          w.unlock();
+        }
+      }
+      lineageId = newId;
+      appliedTxid = 0;
       applier = PageApplier.open(file, lineageId, this::fetchSegment);
     } catch (IOException | RuntimeException e) {
       unavailable("bootstrap", "re-bootstrap failed: " + e.getMessage());

@@ -146,6 +146,21 @@ public final class ServedDatabase implements ReadTarget, AutoCloseable {
   }
 
   /**
+   * Forgets the TXID: the database was replaced by a new lineage whose TXIDs start again at 1
+   * (monotonic TXIDs hold within one lineage). Call while holding the write side of {@link
+   * #applyLock()}, with the database UNAVAILABLE.
+   */
+  public void newLineage() {
+    txidLock.lock();
+    try {
+      txid = 0;
+      commitTimeMillis = 0;
+    } finally {
+      txidLock.unlock();
+    }
+  }
+
+  /**
    * Waits until {@link #txid()} reaches {@code minTxid}.
    *
    * @return true if it did within {@code timeout}

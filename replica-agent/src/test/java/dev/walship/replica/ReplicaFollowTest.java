@@ -245,4 +245,36 @@ class ReplicaFollowTest {
     assertEquals(0, a.integer(0, 0));
     assertTrue(a.stalled().contains("gap"), a.stalled());
   }
+
+  @Test
+  void aDatabaseReplacedUnderTheSameNameIsFollowedAfterAutoRebootstrap() throws Exception {
+    startReplica(prefix(), true);
+    awaitTxid(1);
+    app("INSERT INTO Artist (Name) VALUES ('old lineage')");
+    shipper.ship();
+    app("INSERT INTO Artist (Name) VALUES ('old lineage 2')");
+    shipper.ship();
+    awaitTxid(3);
+    // The operator deletes the database from the bucket and ships a different file under its name.
+    for (var o : store.listAll("chinook/", null)) {
+      store.delete(o.key());
+    }
+    Path other = ServerFixture.chinookCopy(Files.createDirectories(tmp.resolve("other")));
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + other); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO Artist (Name) VALUES ('new lineage')");
+    }
+    try (ReferenceShipper replacement =
+        new ReferenceShipper(store, "chinook", other, Files.createDirectories(tmp.resolve("spool2")))) {
+      replacement.init();
+    }
+    Follower f = agent.follower("chinook").orElseThrow();
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      HranaJson.Answer a = client.query("SELECT count(*) FROM Artist WHERE Name = 'new lineage'");
+      return a.status() == 200 && a.integer(0, 0) == 1;
+    });
+    HranaJson.Answer a = client.query("SELECT count(*) FROM Artist WHERE Name LIKE 'old lineage%'");
+    assertEquals(0, a.integer(0, 0));
+    assertEquals(1, a.txid(), "TXIDs start again with the new lineage");
+    assertEquals("SERVING", f.status().state());
+  }
 }
