@@ -308,7 +308,9 @@ public final class Follower implements AutoCloseable {
    * @throws CorruptSegmentException if the object is not a valid segment
    */
   private SegmentReader fetch(String key, Path tmp) {
+    long start = System.nanoTime();
     Optional<byte[]> head = store.getRange(key, 0, INLINE_BYTES);
+    metrics.fetchTime(System.nanoTime() - start);
     metrics.get(head.isPresent());
     if (head.isEmpty()) {
       return null;
