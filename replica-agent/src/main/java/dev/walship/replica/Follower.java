@@ -98,6 +98,9 @@ public final class Follower implements AutoCloseable {
   /** Segments smaller than this are read into memory; larger ones go through a file. */
   private static final long INLINE_BYTES = 8L << 20;
 
+  /** How often a database that is unavailable for a transient reason retries, ms. */
+  private static final long RETRY_MILLIS = 5_000;
+
   private final String db;
   private final ObjectStore store;
   private final Path file;
@@ -115,6 +118,8 @@ public final class Follower implements AutoCloseable {
   private volatile String lastError;
   private volatile long lastErrorAtMillis;
   private long lastGapCheckMillis;
+  private long lastRetryMillis;
+  private String unavailableKind;
   private long failedKeyTxid = -1;
 
   /**
@@ -189,8 +194,39 @@ public final class Follower implements AutoCloseable {
   /** One poll: applies every segment already in the bucket after the served TXID. */
   public PollResult poll() {
     if (applier == null && appliedTxid == 0) {
+      long now = clock.millis();
+      if (lastRetryMillis != 0 && now - lastRetryMillis < RETRY_MILLIS) {
+        return PollResult.UNAVAILABLE;
+      }
+      lastRetryMillis = now;
       start();
       if (applier == null || applier.txid() == 0) {
+        return PollResult.UNAVAILABLE;
+      }
+    }
+    if (served.health().state() == ServedDatabase.Health.State.UNAVAILABLE && transientKind()) {
+      // Bootstrap, open or I/O failed without proving the file wrong: retry now and then.
+      long now = clock.millis();
+      if (now - lastRetryMillis < RETRY_MILLIS) {
+        return PollResult.UNAVAILABLE;
+      }
+      lastRetryMillis = now;
+      if (applier != null && appliedTxid == 0) {
+        bootstrap();
+      } else if (applier != null) {
+        closeApplier();
+        try {
+          openApplier(); // repairs an interrupted apply, verifying the checksum
+        } catch (IOException | RuntimeException e) {
+          unavailable("io", "reopening " + file + " failed: " + e.getMessage());
+          return PollResult.UNAVAILABLE;
+        }
+        if (applier != null) {
+          appliedTxid = applier.txid();
+          publish(appliedTxid, served.commitTimeMillis());
+        }
+      }
+      if (served.health().state() == ServedDatabase.Health.State.UNAVAILABLE) {
         return PollResult.UNAVAILABLE;
       }
     }
@@ -229,6 +265,7 @@ public final class Follower implements AutoCloseable {
       try {
         reader = fetch(key, tmp);
       } catch (ObjectStoreException e) {
+        caughtUp = false; // unknown: lag now counts from the last applied commit
         recordError("store", "GET " + key + " failed: " + e.getMessage());
         return PollResult.STALLED;
       }
@@ -424,7 +461,17 @@ public final class Follower implements AutoCloseable {
     return PollResult.STALLED;
   }
 
+  /** Whether the last UNAVAILABLE cause may go away by itself (nothing says the file is wrong). */
+  private boolean transientKind() {
+    return unavailableKind != null
+        && (unavailableKind.equals("bootstrap")
+            || unavailableKind.equals("io")
+            || unavailableKind.equals("store")
+            || unavailableKind.equals("open"));
+  }
+
   private void unavailable(String kind, String why) {
+    unavailableKind = kind;
     LOG.error("{}: not served: {}", db, why);
     recordError(kind, why);
     served.health(ServedDatabase.Health.State.UNAVAILABLE, why);
