@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
  * The bucket is the in-process S3 server (S3Proxy, transient backend) on loopback.
  */
 public final class PrimaryBenchmark {
+  private static final long CHECKPOINT_PAGES = Long.getLong("bench.checkpointPages", 1000);
+
   private PrimaryBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -38,15 +40,20 @@ public final class PrimaryBenchmark {
       // 1. throughput
       List<Double> without = new ArrayList<>();
       List<Double> with = new ArrayList<>();
+      Duration tpInterval = Duration.ofMillis(Long.getLong("bench.interval", 1000));
       for (int round = 0; round < 3; round++) {
         without.add(throughput(dir.resolve("plain-" + round + ".db"), seconds, null, s3));
-        with.add(throughput(dir.resolve("shipped-" + round + ".db"), seconds, Duration.ZERO, s3));
+        with.add(throughput(dir.resolve("shipped-" + round + ".db"), seconds, tpInterval, s3));
       }
       double w0 = median(without);
       double w1 = median(with);
       System.out.printf("throughput without agent: %.0f commits/s (rounds %s)%n", w0, without);
-      System.out.printf("throughput with agent:    %.0f commits/s (rounds %s)%n", w1, with);
+      System.out.printf("throughput with agent:    %.0f commits/s (rounds %s; sync interval %d ms,"
+          + " checkpoint every %d pages)%n", w1, with, tpInterval.toMillis(), CHECKPOINT_PAGES);
       System.out.printf("ratio with/without:       %.3f%n", w1 / w0);
+      if (Boolean.getBoolean("bench.throughputOnly")) {
+        return;
+      }
       // 2 + 3. lag and requests
       for (Duration interval : List.of(Duration.ZERO, Duration.ofSeconds(1))) {
         lag(dir.resolve("lag-" + interval.toMillis() + ".db"), interval, 200, seconds * 2, s3);
@@ -61,7 +68,9 @@ public final class PrimaryBenchmark {
     DatabaseAgent agent = null;
     FlakyStore store = null;
     if (interval != null) {
-      store = new FlakyStore(s3.open("bench-" + db.getFileName()));
+      store = new FlakyStore(Boolean.getBoolean("bench.localStore")
+          ? dev.walship.store.ObjectStores.open(db.resolveSibling(db.getFileName() + ".bucket").toUri().toString())
+          : s3.open("bench-" + db.getFileName()));
       agent = agent(db, interval, store);
     }
     Process p = writer(db, "max", Integer.toString(seconds));
@@ -156,7 +165,8 @@ public final class PrimaryBenchmark {
   private static DatabaseAgent agent(Path db, Duration interval, FlakyStore store) {
     DatabaseOptions o =
         DatabaseOptions.of(db, "bench").withSyncInterval(interval)
-            .withSpoolDir(Path.of(db + ".spool"));
+            .withSpoolDir(Path.of(db + ".spool"))
+            .withCheckpointPages(CHECKPOINT_PAGES, Math.max(CHECKPOINT_PAGES, 20_000));
     DatabaseAgent a = new DatabaseAgent(o, store, new SimpleMeterRegistry(), InstantSource.system());
     a.start();
     return a;
