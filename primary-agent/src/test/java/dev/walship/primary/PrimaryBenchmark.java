@@ -24,6 +24,9 @@ import java.util.concurrent.TimeUnit;
  *       and with the agent attached (continuous mode), alternating rounds, median of each.
  *   <li>Commit-to-durable lag p50/p99 at a paced 200 commits/s, continuous and 1 s interval.
  *   <li>S3 requests per 1,000 commits (same runs) and per idle minute (measured over 20 s idle).
+ *   <li>The agent's CPU per commit in the throughput rounds (this JVM also hosts the S3 server
+ *       unless {@code -Dbench.localStore=true}): the figure that decides the throughput ratio on
+ *       a machine without a spare core.
  * </ol>
  *
  * The bucket is the in-process S3 server (S3Proxy, transient backend) on loopback.
@@ -73,6 +76,7 @@ public final class PrimaryBenchmark {
           : s3.open("bench-" + db.getFileName()));
       agent = agent(db, interval, store);
     }
+    long cpuBefore = processCpuNanos();
     Process p = writer(db, "max", Integer.toString(seconds));
     String line = null;
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
@@ -83,13 +87,17 @@ public final class PrimaryBenchmark {
       }
     }
     p.waitFor();
+    String[] w = line.split(" ");
+    long commits = Long.parseLong(w[1]);
     if (agent != null) {
       agent.syncNow(120_000);
+      long agentCpu = processCpuNanos() - cpuBefore;
       agent.close();
       store.delegate.close();
+      System.out.printf("  round with agent: %d commits, agent CPU (+ in-process bucket server) %.1f us"
+          + " per commit%n", commits, agentCpu / 1000.0 / commits);
     }
-    String[] w = line.split(" ");
-    return Long.parseLong(w[1]) / Double.parseDouble(w[3]);
+    return commits / Double.parseDouble(w[3]);
   }
 
   private static void lag(Path db, Duration interval, int rate, int seconds, InProcessS3 s3)
@@ -100,10 +108,11 @@ public final class PrimaryBenchmark {
     long base = agent.capturedTxid();
     long requestsBefore = store.requests();
     ConcurrentHashMap<Long, Long> durableAtMicros = new ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicLong until = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
     Thread watcher = Thread.ofPlatform().daemon().start(() -> {
       long seen = agent.durableTxid();
       try {
-        while (!Thread.currentThread().isInterrupted()) {
+        while (seen < until.get()) {
           if (agent.awaitDurable(seen + 1, 1000)) {
             Instant now = Instant.now();
             long d = agent.durableTxid();
@@ -128,8 +137,8 @@ public final class PrimaryBenchmark {
       }
     }
     p.waitFor();
-    agent.syncNow(120_000);
-    watcher.interrupt();
+    until.set(agent.syncNow(120_000));
+    watcher.join();
     long requestsBusy = store.requests() - requestsBefore;
     double[] lags = new double[commitMicros.size()];
     for (int i = 0; i < lags.length; i++) {
@@ -182,6 +191,12 @@ public final class PrimaryBenchmark {
     cmd.add(db.toString());
     cmd.addAll(List.of(args));
     return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static double median(List<Double> xs) {
