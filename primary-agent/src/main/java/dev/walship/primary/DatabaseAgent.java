@@ -96,7 +96,7 @@ public final class DatabaseAgent implements AutoCloseable {
     this.options = options;
     this.store = store;
     this.clock = clock;
-    this.builder = new SegmentBuilder(options.name(), options.spoolDir(), Compression.LZ4);
+    this.builder = new SegmentBuilder(options.name(), options.spoolDir(), options.compression());
     this.capturer = new Capturer(options.path(), builder, clock, 1000);
     this.checkpointer =
         new Checkpointer(capturer, options.checkpointPages(), options.truncatePages());
@@ -340,7 +340,7 @@ public final class DatabaseAgent implements AutoCloseable {
     long bytes;
     try (SegmentWriter w =
         SegmentWriter.create(SegmentKind.SNAPSHOT, 0, capturer.pageSize(), txid, 0,
-            Compression.LZ4, options.spoolDir())) {
+            options.compression(), options.spoolDir())) {
       capturer.writeSnapshot(w);
       bytes = w.finishTo(file);
     }
