@@ -33,7 +33,9 @@ import java.util.stream.Stream;
  *
  * <p>{@link #restoreTo} builds the database in a temporary file next to the output, runs {@code
  * PRAGMA integrity_check}, switches to WAL (or keeps rollback-journal mode), fsyncs and renames it
- * into place; on any failure nothing is left at the output path.
+ * into place; on any failure nothing is left at the output path. The output's bytes are exactly
+ * the restored pages apart from the masked page-1 fields (18-19 journal mode, 24-27 change
+ * counter, 92-95 version-valid-for), so its {@code DatabaseChecksum} is the recorded one.
  *
  * <p>Not thread-safe: one restore at a time per instance.
  */
@@ -112,6 +114,13 @@ public final class Restorer {
       Files.deleteIfExists(ApplierState.pathFor(tmp));
       finishSqlite(tmp, mode);
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        if (mode == JournalMode.WAL) {
+          // WAL mode is persisted only as page-1 bytes 18-19 = 2 (SQLite file format, "Database
+          // header"). Setting them directly, rather than with PRAGMA journal_mode=WAL, keeps every
+          // other byte as restored: SQLite would also rewrite bytes 96-99 (its own version
+          // number), which the database checksum does not mask.
+          ch.write(java.nio.ByteBuffer.wrap(new byte[] {2, 2}), 18);
+        }
         ch.force(true);
       }
       if (force) {
@@ -233,13 +242,6 @@ public final class Restorer {
       if (!problems.equals(List.of("ok"))) {
         throw new IllegalStateException("integrity_check of the restored database failed: "
             + String.join("; ", problems.subList(0, Math.min(10, problems.size()))));
-      }
-      if (mode == JournalMode.WAL) {
-        try (ResultSet rs = st.executeQuery("PRAGMA journal_mode=WAL")) {
-          if (!rs.next() || !"wal".equalsIgnoreCase(rs.getString(1))) {
-            throw new IllegalStateException("could not switch the restored database to WAL mode");
-          }
-        }
       }
     } catch (SQLException e) {
       throw new IllegalStateException("the restored database cannot be opened by SQLite: " + e.getMessage(), e);

@@ -255,17 +255,6 @@ final class ReferenceShipper implements AutoCloseable {
     return c;
   }
 
-  /**
-   * Checksum of a restored file with page-1 bytes 96-99 (SQLITE_VERSION_NUMBER of the last writer,
-   * rewritten when a restore switches to WAL mode) put back to the shipped database's value.
-   */
-  long checksumAsShipped(Path restored) throws IOException {
-    byte[] image = Files.readAllBytes(restored);
-    byte[] source = Files.readAllBytes(file);
-    System.arraycopy(source, 96, image, 96, 4);
-    return checksum(image);
-  }
-
   @Override
   public void close() {
     if (segment != null) {
