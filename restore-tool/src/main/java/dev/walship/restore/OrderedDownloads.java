@@ -18,7 +18,8 @@ import java.util.function.BiConsumer;
 /**
  * Downloads segments in parallel but hands them out in order: at most {@code parallelism * 4}
  * requests outstanding and at most {@code maxBytesInFlight} bytes downloaded but not yet {@link
- * #release released} (one object is always allowed, however large). Each object is streamed to a
+ * #release released}; an object counts at most half the budget, so one larger object (a big
+ * snapshot) still downloads beside the smaller ones after it. Each object is streamed to a
  * file and opened with {@link SegmentReader#open(Path, String)}, which verifies its file checksum.
  *
  * <p>Not thread-safe: one consumer.
@@ -38,6 +39,7 @@ final class OrderedDownloads implements AutoCloseable {
   private final long maxBytesInFlight;
   private final BiConsumer<String, Long> onDownloaded;
   private final ExecutorService pool;
+  private final ExecutorService parts;
   private final Deque<CompletableFuture<Fetched>> inFlight = new ArrayDeque<>();
   private long bytesInFlight;
   private int next;
@@ -56,6 +58,11 @@ final class OrderedDownloads implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    this.parts = Executors.newFixedThreadPool(parallelism, r -> {
+      Thread t = new Thread(r, "walship-download-part");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   boolean hasNext() {
@@ -71,11 +78,11 @@ final class OrderedDownloads implements AutoCloseable {
   Fetched next() {
     while (next < items.size()
         && (inFlight.isEmpty()
-            || (bytesInFlight + items.get(next).sizeBytes() <= maxBytesInFlight
+            || (bytesInFlight + charge(items.get(next)) <= maxBytesInFlight
                 && inFlight.size() < parallelism * 4))) {
       int index = next++;
       Item item = items.get(index);
-      bytesInFlight += item.sizeBytes();
+      bytesInFlight += charge(item);
       inFlight.add(CompletableFuture.supplyAsync(() -> fetch(index, item), pool));
     }
     CompletableFuture<Fetched> f = inFlight.removeFirst();
@@ -98,14 +105,21 @@ final class OrderedDownloads implements AutoCloseable {
     } catch (IOException ignored) {
       // A temporary file; the directory is removed by the caller at the end.
     }
-    bytesInFlight -= f.item().sizeBytes();
+    bytesInFlight -= charge(f.item());
+  }
+
+  /**
+   * What an object counts against the budget: its size, but at most half the budget, so one
+   * object larger than the budget (a big snapshot) does not stop the ones after it from
+   * downloading meanwhile.
+   */
+  private long charge(Item item) {
+    return Math.min(item.sizeBytes(), maxBytesInFlight / 2);
   }
 
   private Fetched fetch(int index, Item item) {
     Path file = dir.resolve(String.format("%08d.seg", index));
-    if (!store.getToFile(item.key(), file)) {
-      throw new MissingObjectException(item.key());
-    }
+    download(store, item, file, parts);
     onDownloaded.accept(item.key(), item.sizeBytes());
     try {
       return new Fetched(index, item, file, SegmentReader.open(file, item.key()));
@@ -117,9 +131,67 @@ final class OrderedDownloads implements AutoCloseable {
     }
   }
 
+  /** Objects above this size are fetched as parallel ranged GETs of this size. */
+  static final long PART_BYTES = 8L << 20;
+
+  /**
+   * Streams {@code item} into {@code file}: one GET, or for objects larger than {@link
+   * #PART_BYTES} parallel ranged GETs of that size on {@code parts} (memory: one part per thread).
+   *
+   * @throws MissingObjectException if the object is absent
+   */
+  static void download(ObjectStore store, Item item, Path file, ExecutorService parts) {
+    if (item.sizeBytes() <= PART_BYTES) {
+      if (!store.getToFile(item.key(), file)) {
+        throw new MissingObjectException(item.key());
+      }
+      return;
+    }
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+      List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+      for (long off = 0; off < item.sizeBytes(); off += PART_BYTES) {
+        long offset = off;
+        long len = Math.min(PART_BYTES, item.sizeBytes() - off);
+        fs.add(parts.submit(() -> {
+          byte[] b = store.getRange(item.key(), offset, len)
+              .orElseThrow(() -> new MissingObjectException(item.key()));
+          if (b.length != len) {
+            throw new CorruptSegmentException(item.key() + ": object changed while downloading"
+                + " (listed " + item.sizeBytes() + " bytes, range at " + offset + " gave " + b.length + ")");
+          }
+          java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
+          long pos = offset;
+          while (buf.hasRemaining()) {
+            pos += ch.write(buf, pos);
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : fs) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          fs.forEach(x -> x.cancel(true));
+          if (e.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          throw new java.io.UncheckedIOException(new IOException(item.key(), e.getCause()));
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot write " + file, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted downloading " + item.key(), e);
+    }
+  }
+
   @Override
   public void close() {
     pool.shutdownNow();
+    parts.shutdownNow();
     for (CompletableFuture<Fetched> f : inFlight) {
       f.thenAccept(x -> x.reader().close());
       f.cancel(true);
