@@ -85,6 +85,7 @@ public final class PageApplier implements AutoCloseable {
   private final Connection lock;
   private final String readerUrl;
   private volatile ApplierState state;
+  private volatile RuntimeException interrupted;
   private boolean closed;
 
   private PageApplier(Path file, Path stateFile, FileChannel channel, Connection lock, ApplierState state) {
@@ -185,8 +186,15 @@ public final class PageApplier implements AutoCloseable {
     return state.lineageId();
   }
 
-  /** Why the database was marked failed, or empty if it is healthy. */
+  /**
+   * Why the database was marked failed (or an apply failed half way and a reopen must repair
+   * it), or empty if it is healthy.
+   */
   public Optional<String> failure() {
+    RuntimeException i = interrupted;
+    if (i != null) {
+      return Optional.of("an apply failed half way (" + i.getMessage() + "); reopen to repair");
+    }
     return Optional.ofNullable(state.failure());
   }
 
@@ -233,7 +241,10 @@ public final class PageApplier implements AutoCloseable {
    *     intact at {@link #txid()}; POST_APPLY: the database is now marked failed
    * @throws IllegalArgumentException if the segments do not cover the range contiguously, or the
    *     page size differs from the file's
-   * @throws DatabaseFailedException if the database was already marked failed
+   * @throws DatabaseFailedException if the database was already marked failed, or an earlier
+   *     apply failed half way (an I/O or SQLite error while writing pages): close and reopen the
+   *     applier, which repairs it from the intent in the sidecar
+   * @throws UncheckedIOException on an I/O error while writing (then as above)
    */
   public synchronized void apply(List<SegmentRef> segments, long uptoTxid) {
     requireOpen();
@@ -273,7 +284,14 @@ public final class PageApplier implements AutoCloseable {
         s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
     pending.write(stateFile);
     state = pending;
-    long computed = writePages(segments, ranges, target.dbSizePages(), snapshot, s);
+    long computed;
+    try {
+      computed = writePages(segments, ranges, target.dbSizePages(), snapshot, s);
+    } catch (RuntimeException e) {
+      // Pages may be half written: the intent stays in the sidecar; reopening repairs it.
+      interrupted = e;
+      throw e;
+    }
     if (computed != target.checksumAfter()) {
       String why = "post-apply checksum mismatch at TXID " + uptoTxid + " applying " + keys
           + ": expected " + ChecksumChainException.hex(target.checksumAfter()) + ", computed "
@@ -645,6 +663,11 @@ public final class PageApplier implements AutoCloseable {
   }
 
   private void requireHealthy() {
+    RuntimeException i = interrupted;
+    if (i != null) {
+      throw new DatabaseFailedException(file + ": an apply failed half way (" + i.getMessage()
+          + "); close and reopen the applier to repair it from the recorded intent", i);
+    }
     String f = state.failure();
     if (f != null) {
       throw new DatabaseFailedException(file + " is marked failed: " + f);
