@@ -88,9 +88,25 @@ public final class RestoreBenchmark {
           Path out = work.resolve("restored.db");
           Files.deleteIfExists(out);
           long start = System.nanoTime();
+          StringBuilder phases = new StringBuilder();
+          RestoreProgress timing = new RestoreProgress() {
+            volatile long lastDownload;
+
+            @Override
+            public void downloaded(String key, long bytes) {
+              lastDownload = System.nanoTime();
+            }
+
+            @Override
+            public synchronized void applied(long txid) {
+              phases.append(String.format(" applied %d at %.2f s (downloads done at %.2f s);", txid,
+                  (System.nanoTime() - start) / 1e9, (lastDownload - start) / 1e9));
+            }
+          };
           Restorer.Result r = new Restorer(store, new Restorer.Options(parallelism, 512L << 20, 512),
-              RestoreProgress.none()).restoreTo(plan, out, true, Restorer.JournalMode.DELETE);
+              timing).restoreTo(plan, out, true, Restorer.JournalMode.DELETE);
           double restoreSeconds = (System.nanoTime() - start) / 1e9;
+          System.out.println("  phases:" + phases);
           long applyStart = System.nanoTime();
           double applyOnly = applyOnly(store, plan, work, parallelism);
           double mib = plan.totalBytes() / 1048576.0;
