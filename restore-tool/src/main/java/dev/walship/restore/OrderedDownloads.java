@@ -16,12 +16,15 @@ import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 
 /**
- * Downloads segments in parallel but hands them out in order: at most {@code parallelism * 4}
- * requests outstanding and at most {@code maxBytesInFlight} bytes downloaded but not yet {@link
- * #release released} (one object is always allowed, however large). Each object is streamed to a
+ * Downloads segments in parallel but hands them out in order: at most {@code parallelism * 16}
+ * objects ahead of the consumer and at most {@code maxBytesInFlight} bytes downloaded but not yet {@link
+ * #release released}; an object counts at most half the budget, so one larger object (a big
+ * snapshot) still downloads beside the smaller ones after it. Optionally, large objects are
+ * fetched as parallel ranged GETs. Each object is streamed to a
  * file and opened with {@link SegmentReader#open(Path, String)}, which verifies its file checksum.
  *
- * <p>Not thread-safe: one consumer.
+ * <p>One consumer thread calls {@link #hasNext}, {@link #next} and {@link #release}; downloads
+ * are scheduled from it and from the download threads as they complete.
  */
 final class OrderedDownloads implements AutoCloseable {
 
@@ -38,13 +41,21 @@ final class OrderedDownloads implements AutoCloseable {
   private final long maxBytesInFlight;
   private final BiConsumer<String, Long> onDownloaded;
   private final ExecutorService pool;
+  private final ExecutorService parts;
+  private final long partBytes;
+  /** Objects downloaded (or downloading) ahead of the consumer, per download thread. */
+  private static final int AHEAD_PER_THREAD = 16;
+
+  private final Object lock = new Object();
   private final Deque<CompletableFuture<Fetched>> inFlight = new ArrayDeque<>();
+  private boolean closed;
   private long bytesInFlight;
   private int next;
   private int handedOut;
 
   OrderedDownloads(ObjectStore store, List<Item> items, Path dir, int parallelism,
-      long maxBytesInFlight, BiConsumer<String, Long> onDownloaded) {
+      long maxBytesInFlight, long partBytes, BiConsumer<String, Long> onDownloaded) {
+    this.partBytes = partBytes;
     this.store = store;
     this.items = items;
     this.dir = dir;
@@ -56,6 +67,11 @@ final class OrderedDownloads implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    this.parts = Executors.newFixedThreadPool(parallelism, r -> {
+      Thread t = new Thread(r, "walship-download-part");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   boolean hasNext() {
@@ -63,30 +79,48 @@ final class OrderedDownloads implements AutoCloseable {
   }
 
   /**
-   * The next object in order.
+   * The next object in order (blocks until it is downloaded and verified).
    *
    * @throws MissingObjectException if it is absent
    * @throws CorruptSegmentException if it is not a valid segment (message names the key)
    */
   Fetched next() {
-    while (next < items.size()
-        && (inFlight.isEmpty()
-            || (bytesInFlight + items.get(next).sizeBytes() <= maxBytesInFlight
-                && inFlight.size() < parallelism * 4))) {
-      int index = next++;
-      Item item = items.get(index);
-      bytesInFlight += item.sizeBytes();
-      inFlight.add(CompletableFuture.supplyAsync(() -> fetch(index, item), pool));
+    fill();
+    CompletableFuture<Fetched> f;
+    synchronized (lock) {
+      f = inFlight.removeFirst();
     }
-    CompletableFuture<Fetched> f = inFlight.removeFirst();
-    handedOut++;
+    Item item = items.get(handedOut++);
     try {
       return f.join();
     } catch (CompletionException e) {
+      synchronized (lock) {
+        bytesInFlight -= charge(item);
+      }
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
       }
       throw e;
+    }
+  }
+
+  /**
+   * Schedules downloads while the window allows: called by the consumer and whenever a download
+   * completes, so downloads keep going while the consumer is busy applying.
+   */
+  private void fill() {
+    synchronized (lock) {
+      while (!closed && next < items.size()
+          && (inFlight.isEmpty()
+              || (bytesInFlight + charge(items.get(next)) <= maxBytesInFlight
+                  && inFlight.size() < parallelism * AHEAD_PER_THREAD))) {
+        int index = next++;
+        Item item = items.get(index);
+        bytesInFlight += charge(item);
+        CompletableFuture<Fetched> f = CompletableFuture.supplyAsync(() -> fetch(index, item), pool);
+        inFlight.add(f);
+        f.whenComplete((x, e) -> fill());
+      }
     }
   }
 
@@ -98,14 +132,24 @@ final class OrderedDownloads implements AutoCloseable {
     } catch (IOException ignored) {
       // A temporary file; the directory is removed by the caller at the end.
     }
-    bytesInFlight -= f.item().sizeBytes();
+    synchronized (lock) {
+      bytesInFlight -= charge(f.item());
+    }
+    fill();
+  }
+
+  /**
+   * What an object counts against the budget: its size, but at most half the budget, so one
+   * object larger than the budget (a big snapshot) does not stop the ones after it from
+   * downloading meanwhile.
+   */
+  private long charge(Item item) {
+    return Math.min(item.sizeBytes(), maxBytesInFlight / 2);
   }
 
   private Fetched fetch(int index, Item item) {
     Path file = dir.resolve(String.format("%08d.seg", index));
-    if (!store.getToFile(item.key(), file)) {
-      throw new MissingObjectException(item.key());
-    }
+    download(store, item, file, parts, partBytes);
     onDownloaded.accept(item.key(), item.sizeBytes());
     try {
       return new Fetched(index, item, file, SegmentReader.open(file, item.key()));
@@ -117,13 +161,75 @@ final class OrderedDownloads implements AutoCloseable {
     }
   }
 
+  /**
+   * Streams {@code item} into {@code file}: one GET, or for objects larger than {@code partBytes}
+   * (when it is above 0) parallel ranged GETs of that size on {@code parts} (memory: one part per
+   * thread).
+   *
+   * @throws MissingObjectException if the object is absent
+   */
+  static void download(ObjectStore store, Item item, Path file, ExecutorService parts, long partBytes) {
+    final long part = partBytes;
+    if (partBytes <= 0 || item.sizeBytes() <= partBytes) {
+      if (!store.getToFile(item.key(), file)) {
+        throw new MissingObjectException(item.key());
+      }
+      return;
+    }
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+      List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+      for (long off = 0; off < item.sizeBytes(); off += part) {
+        long offset = off;
+        long len = Math.min(part, item.sizeBytes() - off);
+        fs.add(parts.submit(() -> {
+          byte[] b = store.getRange(item.key(), offset, len)
+              .orElseThrow(() -> new MissingObjectException(item.key()));
+          if (b.length != len) {
+            throw new CorruptSegmentException(item.key() + ": object changed while downloading"
+                + " (listed " + item.sizeBytes() + " bytes, range at " + offset + " gave " + b.length + ")");
+          }
+          java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
+          long pos = offset;
+          while (buf.hasRemaining()) {
+            pos += ch.write(buf, pos);
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : fs) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          fs.forEach(x -> x.cancel(true));
+          if (e.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          throw new java.io.UncheckedIOException(new IOException(item.key(), e.getCause()));
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot write " + file, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted downloading " + item.key(), e);
+    }
+  }
+
   @Override
   public void close() {
+    List<CompletableFuture<Fetched>> left;
+    synchronized (lock) {
+      closed = true;
+      left = List.copyOf(inFlight);
+      inFlight.clear();
+    }
     pool.shutdownNow();
-    for (CompletableFuture<Fetched> f : inFlight) {
+    parts.shutdownNow();
+    for (CompletableFuture<Fetched> f : left) {
       f.thenAccept(x -> x.reader().close());
       f.cancel(true);
     }
-    inFlight.clear();
   }
 }

@@ -84,13 +84,29 @@ public final class RestoreBenchmark {
         System.out.println(round == 0 ? "-- warm-up round" : "-- measured round");
         for (long target : new long[] {last, last / 2 - 17}) {
           RestorePlan plan = planner.plan(tl, RestoreTarget.txid(target));
-          double rawSeconds = rawGet(store, plan, work, parallelism);
+          double rawSeconds = rawGet(store, plan, work, parallelism, false);
           Path out = work.resolve("restored.db");
           Files.deleteIfExists(out);
           long start = System.nanoTime();
+          StringBuilder phases = new StringBuilder();
+          RestoreProgress timing = new RestoreProgress() {
+            volatile long lastDownload;
+
+            @Override
+            public void downloaded(String key, long bytes) {
+              lastDownload = System.nanoTime();
+            }
+
+            @Override
+            public synchronized void applied(long txid) {
+              phases.append(String.format(" applied %d at %.2f s (downloads done at %.2f s);", txid,
+                  (System.nanoTime() - start) / 1e9, (lastDownload - start) / 1e9));
+            }
+          };
           Restorer.Result r = new Restorer(store, new Restorer.Options(parallelism, 512L << 20, 512),
-              RestoreProgress.none()).restoreTo(plan, out, true, Restorer.JournalMode.DELETE);
+              timing).restoreTo(plan, out, true, Restorer.JournalMode.DELETE);
           double restoreSeconds = (System.nanoTime() - start) / 1e9;
+          System.out.println("  phases:" + phases);
           long applyStart = System.nanoTime();
           double applyOnly = applyOnly(store, plan, work, parallelism);
           double mib = plan.totalBytes() / 1048576.0;
@@ -111,15 +127,23 @@ public final class RestoreBenchmark {
   }
 
   /** GETs every object of the plan to files with the same parallelism, nothing else. */
-  static double rawGet(ObjectStore store, RestorePlan plan, Path work, int parallelism) throws Exception {
+  static double rawGet(ObjectStore store, RestorePlan plan, Path work, int parallelism, boolean ranged)
+      throws Exception {
     Path tmp = Files.createTempDirectory(work, "raw-");
     ExecutorService pool = Executors.newFixedThreadPool(parallelism);
+    ExecutorService parts = Executors.newFixedThreadPool(parallelism);
     long start = System.nanoTime();
     List<Future<Boolean>> fs = new ArrayList<>();
     int i = 0;
     for (RestorePlan.PlannedObject o : plan.objects()) {
       Path f = tmp.resolve((i++) + ".seg");
-      fs.add(pool.submit(() -> store.getToFile(o.key(), f)));
+      fs.add(pool.submit(() -> {
+        if (ranged) {
+          OrderedDownloads.download(store, new OrderedDownloads.Item(o.key(), o.sizeBytes()), f, parts, 8L << 20);
+          return true;
+        }
+        return store.getToFile(o.key(), f);
+      }));
     }
     for (Future<Boolean> f : fs) {
       if (!f.get()) {
@@ -128,6 +152,7 @@ public final class RestoreBenchmark {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     pool.shutdown();
+    parts.shutdown();
     try (Stream<Path> s = Files.list(tmp)) {
       for (Path p : s.toList()) {
         Files.delete(p);
