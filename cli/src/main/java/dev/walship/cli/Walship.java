@@ -21,7 +21,15 @@ import picocli.CommandLine.Command;
       "Continuous replication of SQLite databases to object storage:",
       "live read replicas, point-in-time restore and branching."
     },
-    subcommands = {CommandLine.HelpCommand.class, PrimaryCommand.class, ReplicaCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      PrimaryCommand.class,
+      ReplicaCommand.class,
+      RestoreCommand.class,
+      BranchCommand.class,
+      LsCommand.class,
+      VerifyCommand.class
+    })
 public final class Walship implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

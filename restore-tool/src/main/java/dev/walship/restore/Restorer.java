@@ -18,16 +18,10 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 /**
@@ -39,7 +33,9 @@ import java.util.stream.Stream;
  *
  * <p>{@link #restoreTo} builds the database in a temporary file next to the output, runs {@code
  * PRAGMA integrity_check}, switches to WAL (or keeps rollback-journal mode), fsyncs and renames it
- * into place; on any failure nothing is left at the output path.
+ * into place; on any failure nothing is left at the output path. The output's bytes are exactly
+ * the restored pages apart from the masked page-1 fields (18-19 journal mode, 24-27 change
+ * counter, 92-95 version-valid-for), so its {@code DatabaseChecksum} is the recorded one.
  *
  * <p>Not thread-safe: one restore at a time per instance.
  */
@@ -118,6 +114,13 @@ public final class Restorer {
       Files.deleteIfExists(ApplierState.pathFor(tmp));
       finishSqlite(tmp, mode);
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        if (mode == JournalMode.WAL) {
+          // WAL mode is persisted only as page-1 bytes 18-19 = 2 (SQLite file format, "Database
+          // header"). Setting them directly, rather than with PRAGMA journal_mode=WAL, keeps every
+          // other byte as restored: SQLite would also rewrite bytes 96-99 (its own version
+          // number), which the database checksum does not mask.
+          ch.write(java.nio.ByteBuffer.wrap(new byte[] {2, 2}), 18);
+        }
         ch.force(true);
       }
       if (force) {
@@ -153,88 +156,45 @@ public final class Restorer {
   public long applyPlan(RestorePlan plan, PageApplier applier, Path downloadDir) {
     progress.started(plan);
     List<RestorePlan.PlannedObject> objects = plan.objects();
-    ExecutorService pool = Executors.newFixedThreadPool(options.parallelism(), r -> {
-      Thread t = new Thread(r, "walship-restore-download");
-      t.setDaemon(true);
-      return t;
-    });
-    Deque<Pending> inFlight = new ArrayDeque<>();
-    List<Opened> batch = new ArrayList<>();
-    long bytesInFlight = 0;
+    List<OrderedDownloads.Item> items = objects.stream()
+        .map(o -> new OrderedDownloads.Item(o.key(), o.sizeBytes())).toList();
+    List<OrderedDownloads.Fetched> batch = new ArrayList<>();
     long downloaded = 0;
-    int next = 0;
-    try {
-      while (next < objects.size() || !inFlight.isEmpty()) {
-        while (next < objects.size()
-            && (inFlight.isEmpty()
-                || (bytesInFlight + objects.get(next).sizeBytes() <= options.maxBytesInFlight()
-                    && inFlight.size() < options.parallelism() * 4))) {
-          RestorePlan.PlannedObject o = objects.get(next);
-          Path file = downloadDir.resolve(String.format("%06d.seg", next));
-          inFlight.add(new Pending(o, file, CompletableFuture.supplyAsync(() -> download(o, file), pool)));
-          bytesInFlight += o.sizeBytes();
-          next++;
+    try (OrderedDownloads downloads = new OrderedDownloads(store, items, downloadDir,
+        options.parallelism(), options.maxBytesInFlight(), progress::downloaded)) {
+      try {
+        while (downloads.hasNext()) {
+          OrderedDownloads.Fetched f = downloads.next();
+          batch.add(f);
+          downloaded += f.item().sizeBytes();
+          RestorePlan.PlannedObject p = objects.get(f.index());
+          check(p, f.reader());
+          boolean startsNewBatch = f.reader().kind() == SegmentKind.SNAPSHOT && batch.size() > 1;
+          if (startsNewBatch || batch.size() > options.maxSegmentsPerApply()) {
+            batch.remove(batch.size() - 1);
+            applyBatch(applier, objects, batch, downloads);
+            batch.add(f);
+          }
+          // Apply early once the batch holds half the byte budget, so downloads never stall on it.
+          long batchBytes = batch.stream().mapToLong(x -> x.item().sizeBytes()).sum();
+          if (downloads.hasNext() && batchBytes >= options.maxBytesInFlight() / 2) {
+            applyBatch(applier, objects, batch, downloads);
+          }
         }
-        Pending p = inFlight.removeFirst();
-        SegmentReader reader = join(p);
-        downloaded += p.object().sizeBytes();
-        Opened opened = new Opened(p.object(), p.file(), reader);
-        check(opened);
-        boolean startsNewBatch = reader.kind() == SegmentKind.SNAPSHOT && !batch.isEmpty();
-        if (startsNewBatch || batch.size() >= options.maxSegmentsPerApply()) {
-          bytesInFlight -= applyBatch(applier, batch);
+        if (!batch.isEmpty()) {
+          applyBatch(applier, objects, batch, downloads);
         }
-        batch.add(opened);
-      }
-      if (!batch.isEmpty()) {
-        bytesInFlight -= applyBatch(applier, batch);
-      }
-      return downloaded;
-    } finally {
-      pool.shutdownNow();
-      for (Opened o : batch) {
-        o.reader().close();
-      }
-      for (Pending p : inFlight) {
-        p.future().cancel(true);
+      } finally {
+        for (OrderedDownloads.Fetched f : batch) {
+          downloads.release(f);
+        }
       }
     }
-  }
-
-  private record Pending(RestorePlan.PlannedObject object, Path file, CompletableFuture<SegmentReader> future) {}
-
-  private record Opened(RestorePlan.PlannedObject object, Path file, SegmentReader reader) {}
-
-  private SegmentReader download(RestorePlan.PlannedObject o, Path file) {
-    if (!store.getToFile(o.key(), file)) {
-      throw new MissingObjectException(o.key());
-    }
-    progress.downloaded(o.key(), o.sizeBytes());
-    try {
-      return SegmentReader.open(file, o.key());
-    } catch (CorruptSegmentException e) {
-      if (e.getMessage() != null && e.getMessage().contains(o.key())) {
-        throw e;
-      }
-      throw new CorruptSegmentException(o.key() + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static SegmentReader join(Pending p) {
-    try {
-      return p.future().join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw e;
-    }
+    return downloaded;
   }
 
   /** The object's contents must match its place in the plan (key TXIDs, kind, coverage). */
-  private static void check(Opened o) {
-    RestorePlan.PlannedObject p = o.object();
-    SegmentReader r = o.reader();
+  private static void check(RestorePlan.PlannedObject p, SegmentReader r) {
     if (r.firstTxid() != p.firstTxid()) {
       throw new CorruptSegmentException(p.key() + ": starts at TXID " + r.firstTxid()
           + " but its key says " + p.firstTxid());
@@ -249,28 +209,25 @@ public final class Restorer {
     }
   }
 
-  /** Applies and releases a batch; returns the bytes it held. */
-  private long applyBatch(PageApplier applier, List<Opened> batch) {
-    long bytes = 0;
+  /** Applies a batch, then releases its downloads. */
+  private void applyBatch(PageApplier applier, List<RestorePlan.PlannedObject> objects,
+      List<OrderedDownloads.Fetched> batch, OrderedDownloads downloads) {
     try {
       List<PageApplier.SegmentRef> refs = new ArrayList<>();
-      for (Opened o : batch) {
-        refs.add(new PageApplier.SegmentRef(o.object().key(), o.reader()));
-        bytes += o.object().sizeBytes();
+      for (OrderedDownloads.Fetched f : batch) {
+        refs.add(new PageApplier.SegmentRef(f.item().key(), f.reader()));
       }
-      long upto = batch.get(batch.size() - 1).object().applyUptoTxid();
+      long upto = objects.get(batch.get(batch.size() - 1).index()).applyUptoTxid();
       if (upto > applier.txid()) {
         applier.apply(refs, upto);
       }
       progress.applied(upto);
     } finally {
-      for (Opened o : batch) {
-        o.reader().close();
-        deleteQuietly(o.file());
+      for (OrderedDownloads.Fetched f : batch) {
+        downloads.release(f);
       }
       batch.clear();
     }
-    return bytes;
   }
 
   private static void finishSqlite(Path file, JournalMode mode) {
@@ -285,13 +242,6 @@ public final class Restorer {
       if (!problems.equals(List.of("ok"))) {
         throw new IllegalStateException("integrity_check of the restored database failed: "
             + String.join("; ", problems.subList(0, Math.min(10, problems.size()))));
-      }
-      if (mode == JournalMode.WAL) {
-        try (ResultSet rs = st.executeQuery("PRAGMA journal_mode=WAL")) {
-          if (!rs.next() || !"wal".equalsIgnoreCase(rs.getString(1))) {
-            throw new IllegalStateException("could not switch the restored database to WAL mode");
-          }
-        }
       }
     } catch (SQLException e) {
       throw new IllegalStateException("the restored database cannot be opened by SQLite: " + e.getMessage(), e);
@@ -322,7 +272,7 @@ public final class Restorer {
   public static final class FileAlreadyExistsWithoutForceException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    FileAlreadyExistsWithoutForceException(Path out) {
+    public FileAlreadyExistsWithoutForceException(Path out) {
       super(out + " already exists; pass --force to replace it", new FileAlreadyExistsException(out.toString()));
     }
   }

@@ -75,7 +75,9 @@ final class ReferenceShipper implements AutoCloseable {
         .redirectErrorStream(true).start();
     this.in = new OutputStreamWriter(sqlite.getOutputStream(), StandardCharsets.UTF_8);
     this.out = new BufferedReader(new InputStreamReader(sqlite.getInputStream(), StandardCharsets.UTF_8));
-    store.putIfAbsent(BucketLayout.lineageKey(db), lineage.toJson());
+    if (store.head(BucketLayout.lineageKey(db)).isEmpty()) {
+      store.putIfAbsent(BucketLayout.lineageKey(db), lineage.toJson());
+    }
   }
 
   /** A new database in {@code dir}, TXID 1 uploaded as a snapshot. */
@@ -106,10 +108,11 @@ final class ReferenceShipper implements AutoCloseable {
    * own commits start at {@code parent.txid + 1}.
    */
   static ReferenceShipper branch(ObjectStore store, String db, Path file, Lineage lineage,
-      List<Long> markersAtBranch, long t0, long markerOffset, Random random) throws IOException {
+      Committed atBranch, long t0, long markerOffset, Random random) throws IOException {
     ReferenceShipper s = new ReferenceShipper(store, db, file, lineage, t0, markerOffset, random,
-        lineage.parent().txid(), new TreeSet<>(markersAtBranch));
+        lineage.parent().txid(), new TreeSet<>(atBranch.markers()));
     s.previous = Files.readAllBytes(file);
+    s.history.put(atBranch.txid(), atBranch);
     return s;
   }
 
@@ -250,17 +253,6 @@ final class ReferenceShipper implements AutoCloseable {
       c ^= DatabaseChecksum.pageHash(pg, image, (pg - 1) * pageSize, pageSize);
     }
     return c;
-  }
-
-  /**
-   * Checksum of a restored file with page-1 bytes 96-99 (SQLITE_VERSION_NUMBER of the last writer,
-   * rewritten when a restore switches to WAL mode) put back to the shipped database's value.
-   */
-  long checksumAsShipped(Path restored) throws IOException {
-    byte[] image = Files.readAllBytes(restored);
-    byte[] source = Files.readAllBytes(file);
-    System.arraycopy(source, 96, image, 96, 4);
-    return checksum(image);
   }
 
   @Override

@@ -13,34 +13,47 @@ import java.util.zip.CRC32C;
  */
 final class SegmentBytes {
   static final long CHUNK = 1L << 30;
+
   /** At least the largest stored page (65536) plus one index entry. */
   static final int OVERLAP = 1 << 17;
 
   private final ByteBuffer[] chunks;
+  private final long chunkSize;
   private final long size;
   private final byte[] array; // non-null when backed by one heap array
 
-  private SegmentBytes(ByteBuffer[] chunks, long size, byte[] array) {
+  private SegmentBytes(ByteBuffer[] chunks, long chunkSize, long size, byte[] array) {
     this.chunks = chunks;
+    this.chunkSize = chunkSize;
     this.size = size;
     this.array = array;
   }
 
   static SegmentBytes of(byte[] bytes) {
     return new SegmentBytes(
-        new ByteBuffer[] {ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN)}, bytes.length, bytes);
+        new ByteBuffer[] {ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN)},
+        Long.MAX_VALUE, // one chunk, whatever the array's length
+        bytes.length,
+        bytes);
   }
 
   static SegmentBytes map(FileChannel ch) throws IOException {
+    return map(ch, CHUNK);
+  }
+
+  /**
+   * Maps {@code ch} in chunks of {@code chunkSize} bytes (plus the overlap); tests use small ones.
+   */
+  static SegmentBytes map(FileChannel ch, long chunkSize) throws IOException {
     long size = ch.size();
-    int n = (int) Math.max(1, (size + CHUNK - 1) / CHUNK);
+    int n = (int) Math.max(1, (size + chunkSize - 1) / chunkSize);
     ByteBuffer[] chunks = new ByteBuffer[n];
     for (int i = 0; i < n; i++) {
-      long start = i * CHUNK;
-      long len = Math.min(size - start, CHUNK + OVERLAP);
+      long start = i * chunkSize;
+      long len = Math.min(size - start, chunkSize + OVERLAP);
       chunks[i] = ch.map(FileChannel.MapMode.READ_ONLY, start, Math.max(0, len));
     }
-    return new SegmentBytes(chunks, size, null);
+    return new SegmentBytes(chunks, chunkSize, size, null);
   }
 
   long size() {
@@ -53,11 +66,11 @@ final class SegmentBytes {
   }
 
   private ByteBuffer chunk(long pos) {
-    return chunks[(int) (pos / CHUNK)];
+    return chunks[(int) (pos / chunkSize)];
   }
 
-  private static int within(long pos) {
-    return (int) (pos % CHUNK);
+  private int within(long pos) {
+    return (int) (pos % chunkSize);
   }
 
   int u8(long pos) {
@@ -97,7 +110,7 @@ final class SegmentBytes {
     while (p < end) {
       ByteBuffer c = chunk(p);
       int w = within(p);
-      int n = (int) Math.min(end - p, CHUNK - w);
+      int n = (int) Math.min(end - p, chunkSize - w);
       crc.update(c.slice(w, n));
       p += n;
     }

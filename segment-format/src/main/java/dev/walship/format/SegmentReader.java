@@ -5,6 +5,7 @@ import static dev.walship.format.SegmentFormat.*;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -21,8 +22,8 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * Strict reader of one segment: {@code open} verifies the file checksum and every structural rule
  * (magic, version, reserved bytes zero, sizes, ordering, TXID range) before giving access to
  * anything; a violation throws {@link CorruptSegmentException} (or a subclass) naming the source,
- * offset and expected versus found values. Page images are decompressed on demand, so a restore
- * can read only the versions it needs.
+ * offset and expected versus found values. Page images are decompressed on demand, so a restore can
+ * read only the versions it needs.
  *
  * <p>What {@code open} checks, in order (SPEC.md, "Reading and verification"): length at least a
  * minimal segment, magic, format version, the lengths implied by the header against the actual
@@ -32,11 +33,19 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * faulty writer) is found later, by {@link #readPage}; {@link #verifyPages()} and {@link
  * #toSegment()} decompress everything first.
  *
- * <p>Safe for concurrent reads after {@code open}. A file is memory-mapped; the mapping is released
- * by the garbage collector, not by {@link #close()}.
+ * <p>Safe for concurrent reads after {@code open}. A large file is memory-mapped; the mapping is
+ * released by the garbage collector, not by {@link #close()}.
  */
 public final class SegmentReader implements Closeable {
   private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
+
+  /**
+   * Files up to this size are read into the heap; larger ones are memory-mapped. A mapping is
+   * released only when the garbage collector finds its buffer unreachable, so mapping every small
+   * segment could exhaust the process's mapping limit (vm.max_map_count) between collections.
+   */
+  static final long MAP_THRESHOLD = 16L << 20;
+
   private static final ThreadLocal<byte[]> SCRATCH =
       ThreadLocal.withInitial(() -> new byte[MAX_PAGE_SIZE]);
 
@@ -58,14 +67,38 @@ public final class SegmentReader implements Closeable {
   private final List<CommitRecord> commits;
 
   /**
-   * Opens and verifies a segment file (memory-mapped). {@code source} names it in errors.
+   * Opens and verifies a segment file. Files up to 16 MiB are read into memory, larger ones are
+   * memory-mapped (in 1 GiB chunks, so any size works). {@code source} names it in errors.
    *
    * @throws CorruptSegmentException (or a subclass) if any rule is violated
    * @throws UncheckedIOException if the file cannot be opened or mapped
    */
   public static SegmentReader open(Path file, String source) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size <= MAP_THRESHOLD) {
+        byte[] bytes = new byte[(int) size];
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+          if (ch.read(buf, buf.position()) < 0) {
+            break; // the file shrank while being read: the length checks report it
+          }
+        }
+        return new SegmentReader(
+            SegmentBytes.of(
+                buf.position() == size ? bytes : java.util.Arrays.copyOf(bytes, buf.position())),
+            source);
+      }
       return new SegmentReader(SegmentBytes.map(ch), source);
+    } catch (IOException e) {
+      throw new UncheckedIOException("opening segment " + source + " (" + file + ")", e);
+    }
+  }
+
+  /** Always memory-maps, in chunks of {@code chunkSize} bytes; for tests of the chunking. */
+  static SegmentReader openMapped(Path file, String source, long chunkSize) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return new SegmentReader(SegmentBytes.map(ch, chunkSize), source);
     } catch (IOException e) {
       throw new UncheckedIOException("opening segment " + source + " (" + file + ")", e);
     }
@@ -200,10 +233,7 @@ public final class SegmentReader implements Closeable {
       }
       if (checksumBefore != 0) {
         throw fail(
-            OFF_CHECKSUM_BEFORE,
-            "checksum before of a snapshot",
-            hex64(0),
-            hex64(checksumBefore));
+            OFF_CHECKSUM_BEFORE, "checksum before of a snapshot", hex64(0), hex64(checksumBefore));
       }
     }
     // 4. Commit table.
@@ -229,7 +259,9 @@ public final class SegmentReader implements Closeable {
     CommitRecord last = list.get(commitCount - 1);
     if (dbSizePages != last.dbSizePages()) {
       throw fail(
-          OFF_DB_SIZE, "database size (equal to the last commit's)", last.dbSizePages(),
+          OFF_DB_SIZE,
+          "database size (equal to the last commit's)",
+          last.dbSizePages(),
           dbSizePages);
     }
     if (checksumAfter != last.checksumAfter()) {
@@ -261,8 +293,8 @@ public final class SegmentReader implements Closeable {
       int pageCrc = b.i32(pos + IE_CRC);
       requireZero(pos + IE_RESERVED, 4, "reserved bytes of page index entry " + i);
       if (txid < firstTxid || txid > lastTxid) {
-        throw fail(pos + IE_TXID, "TXID of page index entry " + i, firstTxid + ".." + lastTxid,
-            txid);
+        throw fail(
+            pos + IE_TXID, "TXID of page index entry " + i, firstTxid + ".." + lastTxid, txid);
       }
       long sizeAtTxid = list.get((int) (txid - firstTxid)).dbSizePages();
       if (pageNumber < 1 || pageNumber > sizeAtTxid) {
@@ -285,9 +317,7 @@ public final class SegmentReader implements Closeable {
             source, pos, "snapshot page number of entry " + i, i + 1, pageNumber);
       }
       boolean lengthOk =
-          compression == Compression.NONE
-              ? length == pageSize
-              : length >= 1 && length <= pageSize;
+          compression == Compression.NONE ? length == pageSize : length >= 1 && length <= pageSize;
       if (!lengthOk) {
         throw fail(
             pos + IE_STORED_LENGTH,
@@ -297,6 +327,13 @@ public final class SegmentReader implements Closeable {
       }
       if (offset != expectedOffset) {
         throw fail(pos + IE_BODY_OFFSET, "body offset of entry " + i, expectedOffset, offset);
+      }
+      if (length > bodyLength - offset) {
+        throw fail(
+            pos + IE_STORED_LENGTH,
+            "stored length of entry " + i + " (within the body length " + bodyLength + ")",
+            "<= " + (bodyLength - offset),
+            length);
       }
       crc.reset();
       b.crc(crc, bodyStart + offset, length);
@@ -313,13 +350,12 @@ public final class SegmentReader implements Closeable {
       prevTxid = txid;
     }
     if (expectedOffset != bodyLength) {
-      throw fail(OFF_BODY_LENGTH, "body length (sum of stored lengths)", expectedOffset,
-          bodyLength);
+      throw fail(
+          OFF_BODY_LENGTH, "body length (sum of stored lengths)", expectedOffset, bodyLength);
     }
   }
 
-  private CorruptSegmentException fail(
-      long offset, String what, Object expected, Object found) {
+  private CorruptSegmentException fail(long offset, String what, Object expected, Object found) {
     return new CorruptSegmentException(source, offset, what, expected, found);
   }
 
@@ -336,10 +372,12 @@ public final class SegmentReader implements Closeable {
     return source;
   }
 
+  /** Incremental or snapshot (header byte 12). */
   public SegmentKind kind() {
     return kind;
   }
 
+  /** Compaction level, 0..255 (0 for segments written by the primary). */
   public int level() {
     return level;
   }
@@ -354,10 +392,12 @@ public final class SegmentReader implements Closeable {
     return pageSize;
   }
 
+  /** First TXID covered (the one the level-0 key is named by). */
   public long firstTxid() {
     return firstTxid;
   }
 
+  /** Last TXID covered, inclusive. */
   public long lastTxid() {
     return lastTxid;
   }
@@ -446,6 +486,51 @@ public final class SegmentReader implements Closeable {
   }
 
   /**
+   * The images that take a database from TXID {@code afterTxid} to {@code uptoTxid} (DESIGN rule
+   * "apply up to any TXID inside a segment"): for each page number, the index of its newest image
+   * with {@code afterTxid < txid <= uptoTxid}, in page order, leaving out pages beyond the database
+   * size at {@code uptoTxid}. O(pageCount).
+   *
+   * @throws IllegalArgumentException unless {@code firstTxid - 1 <= afterTxid < uptoTxid <=
+   *     lastTxid}
+   */
+  public int[] imagesToApply(long afterTxid, long uptoTxid) {
+    if (afterTxid < firstTxid - 1 || uptoTxid <= afterTxid || uptoTxid > lastTxid) {
+      throw new IllegalArgumentException(
+          source
+              + ": cannot apply ("
+              + afterTxid
+              + ", "
+              + uptoTxid
+              + "] from a segment covering "
+              + firstTxid
+              + ".."
+              + lastTxid);
+    }
+    long size = commit(uptoTxid).dbSizePages();
+    int[] out = new int[pageCount];
+    int n = 0;
+    int chosen = -1;
+    long chosenPage = -1;
+    for (int i = 0; i < pageCount; i++) {
+      long page = pageNumber(i);
+      if (page != chosenPage && chosen >= 0) {
+        out[n++] = chosen;
+        chosen = -1;
+      }
+      long txid = pageTxid(i);
+      if (txid > afterTxid && txid <= uptoTxid && page <= size) {
+        chosen = i; // later indexes of the same page have higher TXIDs
+        chosenPage = page;
+      }
+    }
+    if (chosen >= 0) {
+      out[n++] = chosen;
+    }
+    return java.util.Arrays.copyOf(out, n);
+  }
+
+  /**
    * Decompresses the i-th image into {@code dest} at {@code offset} (page-size bytes).
    *
    * @throws CorruptSegmentException if an LZ4 block does not decode to exactly one page
@@ -497,8 +582,8 @@ public final class SegmentReader implements Closeable {
   }
 
   /**
-   * Decodes every page image once (discarding the result), so that nothing can fail later:
-   * call before applying pages in place one by one.
+   * Decodes every page image once (discarding the result), so that nothing can fail later: call
+   * before applying pages in place one by one.
    *
    * @throws CorruptSegmentException if any LZ4 block is malformed
    */
@@ -549,5 +634,4 @@ public final class SegmentReader implements Closeable {
   private static String hex64(long v) {
     return DatabaseChecksum.toHex(v);
   }
-
 }

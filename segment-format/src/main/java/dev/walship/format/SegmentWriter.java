@@ -25,12 +25,13 @@ import java.util.Objects;
  * arrive (in any order, e.g. WAL order) and written sorted by (page number, TXID) on {@link
  * #finishTo(Path)}. Commits must be added in TXID order, contiguous from {@code firstTxid}.
  *
- * <p>Usage: {@code create(...)}, then for each captured commit {@code addPage(...)} for its
- * frames and {@code addCommit(...)}, then {@code finishTo(file)} or {@code finish()}.
+ * <p>Usage: {@code create(...)}, then for each captured commit {@code addPage(...)} for its frames
+ * and {@code addCommit(...)}, then {@code finishTo(file)} or {@code finish()}.
  *
- * <p>Page images are compressed as they are added, so the spool holds the stored form and the
- * final write only copies. Memory use is about 40 bytes per page image plus one page buffer and a
- * 256 KiB write buffer; the images themselves live in the spool file.
+ * <p>Page images are compressed as they are added, so the spool holds the stored form and the final
+ * write only copies. Memory use is about 40 bytes per page image plus one page buffer and a 256 KiB
+ * spool buffer; the images themselves live in the spool file, which is created only when the stored
+ * images outgrow the buffer (a small segment never touches the disk before {@link #finishTo}).
  *
  * <p>Images of a page beyond the database size of the commit that wrote them are dropped at {@link
  * #addCommit}: SQLite may spill such frames to the WAL before a commit that truncates the database,
@@ -47,9 +48,10 @@ public final class SegmentWriter implements Closeable {
   private final long firstTxid;
   private final long checksumBefore;
   private final Compression compression;
-  private final Path spoolFile;
-  private final FileChannel spool;
-  private final ByteBuffer spoolBuffer = ByteBuffer.allocate(SPOOL_BUFFER);
+  private final Path spoolDir;
+  private Path spoolFile; // created on the first flush of spoolBuffer
+  private FileChannel spool;
+  private final ByteBuffer spoolBuffer;
   private long spoolFlushed;
   private final SegmentEncoder.PageStorer storer;
 
@@ -75,16 +77,16 @@ public final class SegmentWriter implements Closeable {
       long firstTxid,
       long checksumBefore,
       Compression compression,
-      Path spoolFile,
-      FileChannel spool) {
+      Path spoolDir,
+      int spoolBufferBytes) {
     this.kind = kind;
     this.level = level;
     this.pageSize = pageSize;
     this.firstTxid = firstTxid;
     this.checksumBefore = checksumBefore;
     this.compression = compression;
-    this.spoolFile = spoolFile;
-    this.spool = spool;
+    this.spoolDir = spoolDir;
+    this.spoolBuffer = ByteBuffer.allocate(Math.max(spoolBufferBytes, pageSize));
     this.storer = new SegmentEncoder.PageStorer(compression, pageSize);
   }
 
@@ -95,9 +97,10 @@ public final class SegmentWriter implements Closeable {
    * @param firstTxid first TXID this segment will cover, >= 1
    * @param checksumBefore database checksum at {@code firstTxid - 1} (0 for a snapshot)
    * @param compression how page images are stored
-   * @param spoolDir directory for the temporary spool file
-   * @throws IllegalArgumentException if an argument is out of range
-   * @throws UncheckedIOException if the spool file cannot be created
+   * @param spoolDir directory for the temporary spool file (created there only when the segment
+   *     outgrows 256 KiB of stored page data)
+   * @throws IllegalArgumentException if an argument is out of range or {@code spoolDir} is not a
+   *     directory
    */
   public static SegmentWriter create(
       SegmentKind kind,
@@ -107,26 +110,28 @@ public final class SegmentWriter implements Closeable {
       long checksumBefore,
       Compression compression,
       Path spoolDir) {
+    return create(
+        kind, level, pageSize, firstTxid, checksumBefore, compression, spoolDir, SPOOL_BUFFER);
+  }
+
+  /** As above with a given spool buffer size; tests use small buffers to exercise spilling. */
+  static SegmentWriter create(
+      SegmentKind kind,
+      int level,
+      int pageSize,
+      long firstTxid,
+      long checksumBefore,
+      Compression compression,
+      Path spoolDir,
+      int spoolBufferBytes) {
     SegmentCodec.checkHeader(kind, level, pageSize, firstTxid, checksumBefore);
     Objects.requireNonNull(compression, "compression");
     Objects.requireNonNull(spoolDir, "spoolDir");
-    Path file = null;
-    try {
-      file = Files.createTempFile(spoolDir, "segment-", ".spool");
-      FileChannel ch =
-          FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      return new SegmentWriter(
-          kind, level, pageSize, firstTxid, checksumBefore, compression, file, ch);
-    } catch (IOException e) {
-      if (file != null) {
-        try {
-          Files.deleteIfExists(file);
-        } catch (IOException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-      }
-      throw new UncheckedIOException("creating a segment spool file in " + spoolDir, e);
+    if (!Files.isDirectory(spoolDir)) {
+      throw new IllegalArgumentException("spool directory " + spoolDir + " is not a directory");
     }
+    return new SegmentWriter(
+        kind, level, pageSize, firstTxid, checksumBefore, compression, spoolDir, spoolBufferBytes);
   }
 
   private long nextTxid() {
@@ -140,8 +145,8 @@ public final class SegmentWriter implements Closeable {
    *
    * @param pageNumber 1-based page number, at most 2^32-1
    * @param data buffer holding the image at {@code data[offset, offset + pageSize)}
-   * @throws IllegalArgumentException if {@code data} is not page-size bytes, the page number is
-   *     out of range, or {@code txid} is not the commit being built
+   * @throws IllegalArgumentException if {@code data} is not page-size bytes, the page number is out
+   *     of range, or {@code txid} is not the commit being built
    * @throws IllegalStateException if the writer is closed or finished, or a snapshot's commit was
    *     already added
    */
@@ -152,12 +157,15 @@ public final class SegmentWriter implements Closeable {
     }
     if (txid != nextTxid()) {
       throw new IllegalArgumentException(
-          "page " + pageNumber + " has TXID " + txid + " but the commit being built is "
+          "page "
+              + pageNumber
+              + " has TXID "
+              + txid
+              + " but the commit being built is "
               + nextTxid());
     }
     if (pageNumber < 1 || pageNumber > MAX_PAGE_NUMBER) {
-      throw new IllegalArgumentException(
-          "page number must be in 1..2^32-1, got " + pageNumber);
+      throw new IllegalArgumentException("page number must be in 1..2^32-1, got " + pageNumber);
     }
     Objects.requireNonNull(data, "data");
     if (offset < 0 || offset > data.length - pageSize) {
@@ -250,8 +258,10 @@ public final class SegmentWriter implements Closeable {
     }
   }
 
-  /** Encodes the complete segment in memory; for small segments and tests. Same rules as {@link
-   * #finishTo(Path)}. */
+  /**
+   * Encodes the complete segment in memory; for small segments and tests. Same rules as {@link
+   * #finishTo(Path)}.
+   */
   public byte[] finish() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
@@ -269,11 +279,12 @@ public final class SegmentWriter implements Closeable {
     }
     if (!currentCommitPages.isEmpty()) {
       throw new IllegalStateException(
-          currentCommitPages.size() + " page images were added for TXID " + nextTxid()
+          currentCommitPages.size()
+              + " page images were added for TXID "
+              + nextTxid()
               + " but its commit was not added");
     }
     finished = true;
-    flushSpool();
     // Entries are in TXID order already (commits are added in order); a stable sort by page
     // number gives (page number, TXID) order. Key: page number in the high 32 bits, entry index
     // in the low 32, sign bit flipped so signed order is unsigned order.
@@ -327,8 +338,12 @@ public final class SegmentWriter implements Closeable {
         sortedCrcs,
         (j, o) -> {
           int i = order[j];
-          copy.clear().limit(lengths[i]);
           long pos = spoolOffsets[i];
+          if (pos >= spoolFlushed) { // still in the buffer: never split across file and buffer
+            o.write(spoolBuffer.array(), (int) (pos - spoolFlushed), lengths[i]);
+            return;
+          }
+          copy.clear().limit(lengths[i]);
           while (copy.hasRemaining()) {
             if (spool.read(copy, pos + copy.position()) < 0) {
               throw new IOException("spool file " + spoolFile + " ended early");
@@ -350,6 +365,10 @@ public final class SegmentWriter implements Closeable {
   private void flushSpool() {
     spoolBuffer.flip();
     try {
+      if (spool == null) {
+        spoolFile = Files.createTempFile(spoolDir, "segment-", ".spool");
+        spool = FileChannel.open(spoolFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      }
       while (spoolBuffer.hasRemaining()) {
         spoolFlushed += spool.write(spoolBuffer, spoolFlushed);
       }
@@ -391,8 +410,13 @@ public final class SegmentWriter implements Closeable {
       return;
     }
     closed = true;
+    if (spoolFile == null) {
+      return;
+    }
     try {
-      spool.close();
+      if (spool != null) {
+        spool.close();
+      }
       Files.deleteIfExists(spoolFile);
     } catch (IOException e) {
       throw new UncheckedIOException("deleting spool file " + spoolFile, e);

@@ -13,10 +13,12 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -33,9 +35,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Atomicity: every write goes to a temporary file under {@code root/.walship-tmp/}, is fsynced,
  * then moved into place with an atomic rename (and the parent directory fsynced), so readers see
- * the old or the new object, never a partial one. {@link #putIfAbsent} publishes the temporary
- * file with a hard link, which the file system refuses atomically if the key exists: of racing
- * writers exactly one wins, across processes too.
+ * the old or the new object, never a partial one. {@link #putIfAbsent} publishes the temporary file
+ * with a hard link, which the file system refuses atomically if the key exists: of racing writers
+ * exactly one wins, across processes too.
  *
  * <p>ETags are the hex MD5 of the content (what S3 gives a single-part object), recorded in a
  * {@code user.walship.etag} extended attribute at write time when the file system supports it
@@ -52,8 +54,10 @@ final class LocalDirectoryObjectStore implements ObjectStore {
   private static final String TMP_DIR = ObjectKeys.RESERVED_SEGMENT_PREFIX + "tmp";
   private static final String LOCK_FILE = ObjectKeys.RESERVED_SEGMENT_PREFIX + "lock";
   private static final String ETAG_XATTR = "walship.etag";
+
   /** One in-process lock per store directory: FileLock alone is per JVM, not per thread. */
-  private static final ConcurrentHashMap<Path, ReentrantLock> PROCESS_LOCKS = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<Path, ReentrantLock> PROCESS_LOCKS =
+      new ConcurrentHashMap<>();
 
   private final Path root;
   private final Path tmpDir;
@@ -124,8 +128,13 @@ final class LocalDirectoryObjectStore implements ObjectStore {
           if (current.isEmpty() || !current.get().equals(expected)) {
             Files.deleteIfExists(staged.file());
             throw new PreconditionFailedException(
-                "PUT If-Match " + describe(key) + ": expected ETag " + expected + ", found "
-                    + current.orElse("no object") + ": another writer got there first");
+                "PUT If-Match "
+                    + describe(key)
+                    + ": expected ETag "
+                    + expected
+                    + ", found "
+                    + current.orElse("no object")
+                    + ": another writer got there first");
           }
           return publishReplacing(staged, target);
         });
@@ -160,7 +169,8 @@ final class LocalDirectoryObjectStore implements ObjectStore {
       } catch (IOException cleanup) {
         e.addSuppressed(cleanup);
       }
-      if (e instanceof NoSuchFileException missing && !missing.getFile().startsWith(tmpDir.toString())) {
+      if (e instanceof NoSuchFileException missing
+          && !missing.getFile().startsWith(tmpDir.toString())) {
         throw new ObjectStoreException(
             "PUT " + describe(key) + ": source file missing: " + missing.getFile(), false, e);
       }
@@ -171,7 +181,11 @@ final class LocalDirectoryObjectStore implements ObjectStore {
   private String publishReplacing(Staged staged, Path target) throws IOException {
     Files.createDirectories(target.getParent());
     try {
-      Files.move(staged.file(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          staged.file(),
+          target,
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException("file system cannot rename atomically under " + root, e);
     }
@@ -186,12 +200,15 @@ final class LocalDirectoryObjectStore implements ObjectStore {
         Files.createLink(target, staged.file());
       } catch (FileAlreadyExistsException e) {
         throw new PreconditionFailedException(
-            "PUT If-None-Match " + describe(key) + ": the key exists: another writer got there first");
+            "PUT If-None-Match "
+                + describe(key)
+                + ": the key exists: another writer got there first");
       }
       fsyncDirectory(target.getParent());
       return staged.etag();
     } catch (IOException e) {
-      throw new ObjectStoreException("PUT If-None-Match " + describe(key) + " failed: " + e, false, e);
+      throw new ObjectStoreException(
+          "PUT If-None-Match " + describe(key) + " failed: " + e, false, e);
     } finally {
       try {
         Files.deleteIfExists(staged.file());
@@ -203,8 +220,13 @@ final class LocalDirectoryObjectStore implements ObjectStore {
 
   private <T> T withStoreLock(String key, Locked<T> body) {
     processLock.lock();
-    try (FileLock ignored = lockChannel.lock()) {
-      return body.run();
+    try {
+      FileLock fileLock = lockChannel.lock();
+      try {
+        return body.run();
+      } finally {
+        fileLock.release();
+      }
     } catch (IOException e) {
       throw new ObjectStoreException("write " + describe(key) + " failed: " + e, false, e);
     } finally {
@@ -265,7 +287,8 @@ final class LocalDirectoryObjectStore implements ObjectStore {
         }
       }
       byte[] out = buffer.array();
-      return Optional.of(buffer.position() == n ? out : java.util.Arrays.copyOf(out, buffer.position()));
+      return Optional.of(
+          buffer.position() == n ? out : java.util.Arrays.copyOf(out, buffer.position()));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
@@ -289,7 +312,8 @@ final class LocalDirectoryObjectStore implements ObjectStore {
         in.transferTo(Channels.newOutputStream(out));
         out.force(true);
       }
-      Files.move(temp, destination, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          temp, destination, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       temp = null;
       return true;
     } catch (NoSuchFileException e) {
@@ -361,19 +385,45 @@ final class LocalDirectoryObjectStore implements ObjectStore {
           continue;
         }
         String key = dirKey + name;
-        if (Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-          String sub = key + "/";
-          // descend only where keys can still match the prefix
-          if (sub.startsWith(prefix) || prefix.startsWith(sub)) {
+        String sub = key + "/";
+        // Decide from the name alone whether this entry can matter, before any stat.
+        boolean asFile =
+            key.startsWith(prefix)
+                && (startAfter == null || ObjectKeys.ORDER.compare(key, startAfter) > 0);
+        boolean asDir =
+            (sub.startsWith(prefix) || prefix.startsWith(sub))
+                && (startAfter == null
+                    || ObjectKeys.ORDER.compare(sub, startAfter) > 0
+                    || startAfter.startsWith(sub));
+        if (!asFile && !asDir) {
+          continue;
+        }
+        BasicFileAttributes attrs;
+        try {
+          attrs = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException gone) {
+          continue; // deleted meanwhile
+        }
+        if (attrs.isDirectory()) {
+          if (asDir) {
             collect(entry, sub, prefix, startAfter, keys);
           }
-        } else if (key.startsWith(prefix)
-            && (startAfter == null || ObjectKeys.ORDER.compare(key, startAfter) > 0)) {
+        } else if (attrs.isRegularFile() && asFile && isValidKey(key)) {
           keys.add(key);
         }
       }
     } catch (NoSuchFileException e) {
       // no such directory: nothing under this prefix
+    }
+  }
+
+  /** Files put there by others with names no key can have (e.g. a backslash) are not listed. */
+  private static boolean isValidKey(String key) {
+    try {
+      ObjectKeys.check(key);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 

@@ -36,7 +36,10 @@ final class ObjectKeys {
       char c = key.charAt(i);
       if (c < 0x20 || c == 0x7f || c == '\\') {
         throw new IllegalArgumentException(
-            "object key contains a control character or backslash at index " + i + ": '" + key
+            "object key contains a control character or backslash at index "
+                + i
+                + ": '"
+                + key
                 + "'");
       }
     }
@@ -47,8 +50,11 @@ final class ObjectKeys {
       }
       if (segment.startsWith(RESERVED_SEGMENT_PREFIX)) {
         throw new IllegalArgumentException(
-            "object key segment starting with '" + RESERVED_SEGMENT_PREFIX + "' is reserved: '"
-                + key + "'");
+            "object key segment starting with '"
+                + RESERVED_SEGMENT_PREFIX
+                + "' is reserved: '"
+                + key
+                + "'");
       }
     }
     return key;
@@ -63,7 +69,8 @@ final class ObjectKeys {
       throw new IllegalArgumentException("list prefix must not start with '/': '" + prefix + "'");
     }
     if (prefix.contains("..") || prefix.contains("\\")) {
-      throw new IllegalArgumentException("list prefix must not contain '..' or '\\': '" + prefix + "'");
+      throw new IllegalArgumentException(
+          "list prefix must not contain '..' or '\\': '" + prefix + "'");
     }
     return prefix;
   }

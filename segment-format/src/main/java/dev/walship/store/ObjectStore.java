@@ -8,10 +8,10 @@ import java.util.Optional;
 /**
  * The seam between walship and the bucket: a flat key space of immutable-by-convention objects.
  *
- * <p>Keys are relative to the store's root (the bucket prefix or directory named by the target
- * URL, see {@link ObjectStores#open(String)}), use {@code /} as separator, and never start with
- * {@code /}. Listing order is the lexicographic order of the UTF-8 bytes of the key, which is why
- * every key walship writes uses fixed-width, zero-padded hex numbers.
+ * <p>Keys are relative to the store's root (the bucket prefix or directory named by the target URL,
+ * see {@link ObjectStores#open(String)}), use {@code /} as separator, and never start with {@code
+ * /}. Listing order is the lexicographic order of the UTF-8 bytes of the key, which is why every
+ * key walship writes uses fixed-width, zero-padded hex numbers.
  *
  * <p>Contracts every implementation honours (checked by the shared contract test suite):
  *
@@ -26,61 +26,109 @@ import java.util.Optional;
  *       bounded backoff; what escapes is {@link ObjectStoreException}, retryable or not as it says.
  * </ul>
  *
- * <p>Implementations are thread-safe.
+ * <p>Implementations: {@code ObjectStores.open("s3://...")} (AWS SDK v2) and {@code
+ * ObjectStores.open("file:///...")} (a local directory); {@link RetryingObjectStore} adds retries
+ * around any store. All are thread-safe. The contract test suite is {@code
+ * dev.walship.store.testing.ObjectStoreContract} in segment-format's test-jar.
  */
 public interface ObjectStore extends AutoCloseable {
 
-  /** Writes (or replaces) {@code key} with {@code data}; returns the new ETag. */
+  /**
+   * Writes (or replaces) {@code key} with {@code data}, atomically: readers see the old object or
+   * the new one, never a mix.
+   *
+   * @return the new ETag (unquoted; the hex MD5 of the bytes on S3 and the local store)
+   * @throws IllegalArgumentException if the key breaks the key rules (empty, leading or trailing
+   *     {@code /}, empty or {@code .}/{@code ..} segment, backslash or control character)
+   * @throws ObjectStoreException if the write failed after retries (then it did not happen, or may
+   *     have happened if the exception is retryable)
+   */
   String put(String key, byte[] data);
 
   /**
-   * Writes (or replaces) {@code key} with the contents of {@code file}, streaming it (multipart
-   * on S3 for large files) so memory stays bounded; returns the new ETag.
+   * Writes (or replaces) {@code key} with the contents of {@code file}, streaming it (multipart on
+   * S3 for files of 64 MiB and more, in 16 MiB parts) so memory stays bounded; returns the new ETag
+   * (for a multipart object an S3 ETag is not the content MD5). The file must not change while it
+   * is being written.
+   *
+   * @throws ObjectStoreException non-retryable if {@code file} cannot be read
    */
   String put(String key, Path file);
 
   /**
    * Creates {@code key} only if no object has that key (S3 {@code If-None-Match: *}); returns the
-   * new ETag.
+   * new ETag. Of any number of writers racing for one key, in this process or others, exactly one
+   * succeeds. If a retry of this write finds the key taken and the object holds exactly {@code
+   * data}, an earlier attempt landed and the write counts as successful.
    *
-   * @throws PreconditionFailedException if the key exists (another writer won)
+   * @throws PreconditionFailedException if the key exists (another writer won): the caller is
+   *     fenced and must not retry
    */
   String putIfAbsent(String key, byte[] data);
 
-  /** As {@link #putIfAbsent(String, byte[])} for a file, streamed. */
+  /**
+   * As {@link #putIfAbsent(String, byte[])} for a file, streamed (multipart on S3 for large files,
+   * the condition checked when the upload completes).
+   *
+   * @throws PreconditionFailedException if the key exists
+   */
   String putIfAbsent(String key, Path file);
 
   /**
-   * Replaces {@code key} only if its current ETag equals {@code expectedEtag} (S3 {@code
-   * If-Match}); returns the new ETag.
+   * Replaces {@code key} only if its current ETag equals {@code expectedEtag} (S3 {@code If-Match},
+   * quoted or not); returns the new ETag. Used for compare-and-swap on small objects such as the
+   * lease: of two writers holding the same ETag at most one succeeds.
+   *
+   * <p>Ambiguity: after a timeout or lost response the write may have landed unseen. A retry that
+   * then fails its precondition but finds exactly {@code data} stored counts as success; one that
+   * finds other bytes reports {@link PreconditionFailedException} even if the first attempt had
+   * landed and was then overwritten. So make the bytes of every conditional write unique to its
+   * writer (the lease carries its holder id), and treat a lost precondition as "re-read before
+   * deciding", never as proof that nothing was written.
    *
    * @throws PreconditionFailedException if the object is missing or its ETag differs
+   * @throws IllegalArgumentException if {@code expectedEtag} is null or empty
    */
   String putIfMatch(String key, byte[] data, String expectedEtag);
 
-  /** Reads a whole object into memory; empty if absent. For small objects (manifests, leases). */
+  /**
+   * Reads a whole object into memory with the ETag of exactly those bytes; empty if absent. For
+   * small objects (manifests, leases, segments already bounded in size); use {@link #getToFile} for
+   * snapshots.
+   *
+   * @throws ObjectStoreException if the read failed after retries (never for a missing key)
+   */
   Optional<StoredObject> get(String key);
 
   /**
-   * Reads {@code length} bytes starting at byte {@code offset}; fewer if the object is shorter.
-   * Empty if the object is absent.
+   * Reads {@code length} bytes starting at byte {@code offset} (HTTP range GET); fewer if the
+   * object ends first, and an empty array (not an empty Optional) if it ends at or before {@code
+   * offset}. Empty only if the object is absent.
+   *
+   * @throws IllegalArgumentException if {@code offset} or {@code length} is negative
    */
   Optional<byte[]> getRange(String key, long offset, long length);
 
   /**
-   * Streams an object into {@code destination} (replaced if present), bounded memory.
+   * Streams an object into {@code destination} (replaced if present, parent directories created),
+   * bounded memory. The bytes go to a temporary file beside the destination, are fsynced and
+   * renamed over it: on failure the destination is as it was.
    *
    * @return false if the object is absent (nothing is written)
    */
   boolean getToFile(String key, Path destination);
 
-  /** Size and ETag of an object, or empty if absent. */
+  /** Size in bytes and ETag of an object, or empty if absent. No body is transferred. */
   Optional<ObjectInfo> head(String key);
 
   /**
-   * Lists keys that start with {@code prefix} and sort strictly after {@code startAfter} (null:
-   * from the start), in key order, at most {@code maxKeys} of them (one page of an S3
-   * ListObjectsV2; implementations may return fewer).
+   * Lists keys that start with {@code prefix} (plain string prefix, need not end with {@code /};
+   * empty for all) and sort strictly after {@code startAfter} (null: from the start), in key order,
+   * at most {@code maxKeys} of them (one page of an S3 ListObjectsV2, capped at 1,000;
+   * implementations may return fewer, an empty page means the end). Keys and {@code startAfter} are
+   * relative to the store root.
+   *
+   * @throws IllegalArgumentException if {@code maxKeys < 1}
    */
   List<ObjectInfo> list(String prefix, String startAfter, int maxKeys);
 
@@ -98,15 +146,19 @@ public interface ObjectStore extends AutoCloseable {
     }
   }
 
-  /** Deletes {@code key}; deleting an absent key succeeds. */
+  /** Deletes {@code key}; deleting an absent key succeeds (idempotent). */
   void delete(String key);
 
-  /** Deletes many keys (batched, S3 DeleteObjects); absent keys are not an error. */
+  /**
+   * Deletes many keys (S3 DeleteObjects in batches of at most 1,000); absent keys are not an error.
+   * Not atomic: on failure some keys may be gone; calling again is safe (idempotent).
+   */
   void deleteAll(Collection<String> keys);
 
   /** A short description for logs, e.g. {@code s3://bucket/prefix (endpoint ...)}, no secrets. */
   String describe();
 
+  /** Releases connections and file handles; the store must not be used afterwards. */
   @Override
   void close();
 }

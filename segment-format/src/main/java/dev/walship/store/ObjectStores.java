@@ -1,7 +1,6 @@
 package dev.walship.store;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -18,15 +17,15 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
  *       — AWS SDK v2, default credential chain (env {@code AWS_ACCESS_KEY_ID}/{@code
  *       AWS_SECRET_ACCESS_KEY}, profile, instance role). All parameters are optional: {@code
  *       endpoint} overrides the AWS endpoint (S3Proxy, MinIO, ...), {@code path-style} ({@code
- *       true}/{@code false}, default false) puts the bucket in the path, {@code region} defaults
- *       to {@code us-east-1} when an endpoint is given and to the SDK's region chain otherwise.
- *       The prefix may be empty; object keys are stored under {@code prefix/}. Secrets never go
- *       in the URL: use the credential chain or {@link #open(String, AwsCredentialsProvider)}.
+ *       true}/{@code false}, default false) puts the bucket in the path, {@code region} defaults to
+ *       {@code us-east-1} when an endpoint is given and to the SDK's region chain otherwise. The
+ *       prefix may be empty; object keys are stored under {@code prefix/}. Secrets never go in the
+ *       URL: use the credential chain or {@link #open(String, AwsCredentialsProvider)}.
  *   <li>{@code file:///path/to/dir} — a local directory (created if missing), no parameters.
  * </ul>
  *
- * <p>Opening does no network I/O; a missing bucket or bad credentials surface on the first
- * request as a non-retryable {@link ObjectStoreException} naming the bucket.
+ * <p>Opening does no network I/O; a missing bucket or bad credentials surface on the first request
+ * as a non-retryable {@link ObjectStoreException} naming the bucket.
  */
 public final class ObjectStores {
   private ObjectStores() {}
@@ -61,8 +60,10 @@ public final class ObjectStores {
       return new LocalDirectoryObjectStore(localPath(targetUrl.strip()));
     }
     throw new IllegalArgumentException(
-        "unsupported target URL '" + targetUrl
-            + "': expected s3://bucket/prefix[?endpoint=..&path-style=..&region=..] or file:///dir");
+        "unsupported target URL '"
+            + targetUrl
+            + "': expected s3://bucket/prefix[?endpoint=..&path-style=..&region=..] or"
+            + " file:///dir");
   }
 
   static Path localPath(String targetUrl) {
@@ -82,14 +83,16 @@ public final class ObjectStores {
     }
     if (uri.getAuthority() != null && !uri.getAuthority().equals("localhost")) {
       throw new IllegalArgumentException(
-          "file target URL must name a local path (file:///dir), not host '" + uri.getAuthority()
-              + "': " + targetUrl);
+          "file target URL must name a local path (file:///dir), not host '"
+              + uri.getAuthority()
+              + "': "
+              + targetUrl);
     }
     Path dir = Path.of(uri.getPath());
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create store directory " + dir, e);
+      throw new ObjectStoreException("cannot create store directory " + dir + ": " + e, false, e);
     }
     return dir;
   }

@@ -27,8 +27,8 @@ import java.util.function.Supplier;
  *   <li>Attempt {@code n} (from 1) that fails waits {@code d/2 + jitter(0..d/2)} with {@code d =
  *       min(maxDelay, baseDelay * 2^(n-1))} before attempt {@code n+1}; after {@link
  *       Policy#maxAttempts()} attempts the last failure is thrown (earlier ones suppressed).
- *   <li>A conditional write is ambiguous after a retryable failure: the request may have landed.
- *       If a later attempt then loses its precondition, the object is read back and, if it holds
+ *   <li>A conditional write is ambiguous after a retryable failure: the request may have landed. If
+ *       a later attempt then loses its precondition, the object is read back and, if it holds
  *       exactly the bytes being written, the write counts as ours and its ETag is returned. (Two
  *       writers writing identical bytes are indistinguishable; walship's segment and lease objects
  *       always differ between writers.)
@@ -45,7 +45,8 @@ public final class RetryingObjectStore implements ObjectStore {
     void sleep(Duration duration) throws InterruptedException;
 
     /** Sleeps on the calling thread. */
-    Sleeper REAL = duration -> Thread.sleep(duration.toMillis(), (int) (duration.toNanosPart() % 1_000_000));
+    Sleeper REAL =
+        duration -> Thread.sleep(duration.toMillis(), duration.toNanosPart() % 1_000_000);
   }
 
   /**
@@ -57,7 +58,8 @@ public final class RetryingObjectStore implements ObjectStore {
    */
   public record Policy(int maxAttempts, Duration baseDelay, Duration maxDelay) {
     /** 5 attempts, 50 ms doubling to at most 2 s. */
-    public static final Policy DEFAULT = new Policy(5, Duration.ofMillis(50), Duration.ofSeconds(2));
+    public static final Policy DEFAULT =
+        new Policy(5, Duration.ofMillis(50), Duration.ofSeconds(2));
 
     public Policy {
       if (maxAttempts < 1) {
@@ -157,8 +159,8 @@ public final class RetryingObjectStore implements ObjectStore {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       ObjectStoreException interrupted =
-          new ObjectStoreException(what + ": interrupted while backing off after: "
-              + cause.getMessage(), true, e);
+          new ObjectStoreException(
+              what + ": interrupted while backing off after: " + cause.getMessage(), true, e);
       interrupted.addSuppressed(cause);
       throw interrupted;
     }
@@ -202,19 +204,25 @@ public final class RetryingObjectStore implements ObjectStore {
 
   @Override
   public String putIfAbsent(String key, byte[] data) {
-    return retry("PUT If-None-Match " + key, () -> delegate.putIfAbsent(key, data),
+    return retry(
+        "PUT If-None-Match " + key,
+        () -> delegate.putIfAbsent(key, data),
         () -> holdsBytes(key, data));
   }
 
   @Override
   public String putIfAbsent(String key, Path file) {
-    return retry("PUT If-None-Match " + key, () -> delegate.putIfAbsent(key, file),
+    return retry(
+        "PUT If-None-Match " + key,
+        () -> delegate.putIfAbsent(key, file),
         () -> holdsFile(key, file));
   }
 
   @Override
   public String putIfMatch(String key, byte[] data, String expectedEtag) {
-    return retry("PUT If-Match " + key, () -> delegate.putIfMatch(key, data, expectedEtag),
+    return retry(
+        "PUT If-Match " + key,
+        () -> delegate.putIfMatch(key, data, expectedEtag),
         () -> holdsBytes(key, data));
   }
 
@@ -245,18 +253,22 @@ public final class RetryingObjectStore implements ObjectStore {
 
   @Override
   public void delete(String key) {
-    retry("DELETE " + key, () -> {
-      delegate.delete(key);
-      return null;
-    });
+    retry(
+        "DELETE " + key,
+        () -> {
+          delegate.delete(key);
+          return null;
+        });
   }
 
   @Override
   public void deleteAll(Collection<String> keys) {
-    retry("DELETE " + keys.size() + " keys", () -> {
-      delegate.deleteAll(keys);
-      return null;
-    });
+    retry(
+        "DELETE " + keys.size() + " keys",
+        () -> {
+          delegate.deleteAll(keys);
+          return null;
+        });
   }
 
   @Override

@@ -3,7 +3,6 @@ package dev.walship.store;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -11,8 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,20 +51,21 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
 /**
- * {@link ObjectStore} on S3 (or anything speaking its API) through the AWS SDK v2 sync client
- * with the Apache 5 HTTP client.
+ * {@link ObjectStore} on S3 (or anything speaking its API) through the AWS SDK v2 sync client with
+ * the Apache 5 HTTP client.
  *
- * <p>Retries: the SDK's standard retry strategy (5xx, throttling, timeouts, I/O errors) with
- * {@link Tuning#maxAttempts()} attempts and exponential backoff with jitter; a body stream that
- * breaks in {@link #getToFile} is retried here with the same bound. What escapes is an {@link
+ * <p>Retries: the SDK's standard retry strategy (5xx, throttling, timeouts, I/O errors) with {@link
+ * Tuning#maxAttempts()} attempts and exponential backoff with jitter; a body stream that breaks in
+ * {@link #getToFile} is retried here with the same bound. What escapes is an {@link
  * ObjectStoreException} naming {@code s3://bucket/key}, retryable or not.
  *
  * <p>Conditional writes: {@code If-None-Match: *} and {@code If-Match} on PutObject and
- * CompleteMultipartUpload. HTTP 412, and the 409 {@code ConditionalRequestConflict} that S3 and
- * MinIO answer when two conditional writes race, become {@link PreconditionFailedException}. If
- * the SDK had to retry a conditional write and the retry lost, the first attempt may have
- * succeeded unseen: the object is then read back and, if it holds exactly our bytes, the write
- * counts as ours.
+ * CompleteMultipartUpload. HTTP 412 becomes {@link PreconditionFailedException}. The 409 {@code
+ * ConditionalRequestConflict} that S3 and MinIO answer while another write to the key is in flight
+ * means this write did not happen: it is repeated (bounded), which then wins or gets the 412; a 409
+ * that persists past the attempts is reported as a lost precondition too. If the SDK had to retry a
+ * conditional write and the retry lost, the first attempt may have succeeded unseen: the object is
+ * then read back and, if it holds exactly our bytes, the write counts as ours.
  *
  * <p>Request checksums are computed and validated only where S3 requires them (DeleteObjects), so
  * S3-compatible servers that do not know the SDK's flexible checksums work.
@@ -75,8 +73,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * <p>Thread-safe: one S3Client with a connection pool, shared by all callers.
  */
 final class S3ObjectStore implements ObjectStore {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(S3ObjectStore.class);
-  private static final int DELETE_BATCH = 1000;
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(S3ObjectStore.class);
   private static final Set<String> RETRYABLE_CODES =
       Set.of(
           "SlowDown",
@@ -105,15 +103,17 @@ final class S3ObjectStore implements ObjectStore {
    * @param maxDelay cap on one backoff delay
    * @param multipartThresholdBytes files at least this large are uploaded in parts
    * @param partSizeBytes size of each part but the last (S3 wants >= 5 MiB)
+   * @param deleteBatchSize keys per DeleteObjects request (S3 allows at most 1,000)
    */
   record Tuning(
       int maxAttempts,
       Duration baseDelay,
       Duration maxDelay,
       long multipartThresholdBytes,
-      long partSizeBytes) {
+      long partSizeBytes,
+      int deleteBatchSize) {
     static final Tuning DEFAULT =
-        new Tuning(5, Duration.ofMillis(100), Duration.ofSeconds(5), 64L << 20, 16L << 20);
+        new Tuning(5, Duration.ofMillis(100), Duration.ofSeconds(5), 64L << 20, 16L << 20, 1000);
 
     Tuning {
       if (maxAttempts < 1) {
@@ -121,13 +121,30 @@ final class S3ObjectStore implements ObjectStore {
       }
       if (partSizeBytes < 1 || multipartThresholdBytes < partSizeBytes) {
         throw new IllegalArgumentException(
-            "need 1 <= partSizeBytes <= multipartThresholdBytes, got " + partSizeBytes + " and "
+            "need 1 <= partSizeBytes <= multipartThresholdBytes, got "
+                + partSizeBytes
+                + " and "
                 + multipartThresholdBytes);
+      }
+      if (deleteBatchSize < 1 || deleteBatchSize > 1000) {
+        throw new IllegalArgumentException(
+            "deleteBatchSize must be in 1..1000, got " + deleteBatchSize);
       }
     }
 
     Tuning withMultipart(long thresholdBytes, long partBytes) {
-      return new Tuning(maxAttempts, baseDelay, maxDelay, thresholdBytes, partBytes);
+      return new Tuning(
+          maxAttempts, baseDelay, maxDelay, thresholdBytes, partBytes, deleteBatchSize);
+    }
+
+    Tuning withDeleteBatchSize(int keys) {
+      return new Tuning(
+          maxAttempts, baseDelay, maxDelay, multipartThresholdBytes, partSizeBytes, keys);
+    }
+
+    Tuning withRetries(int attempts, Duration base, Duration max) {
+      return new Tuning(
+          attempts, base, max, multipartThresholdBytes, partSizeBytes, deleteBatchSize);
     }
   }
 
@@ -222,14 +239,21 @@ final class S3ObjectStore implements ObjectStore {
             .ifNoneMatch(ifNoneMatch)
             .ifMatch(ifMatch)
             .build();
+    boolean conditional = ifNoneMatch != null || ifMatch != null;
     try {
-      return Etags.normalize(s3.putObject(request, RequestBody.fromBytes(data)).eTag());
+      return Etags.normalize(
+          withConflictRetries(
+                  op, key, conditional, () -> s3.putObject(request, RequestBody.fromBytes(data)))
+              .eTag());
     } catch (SdkException e) {
-      ObjectStoreException failure = translate(op, key, e, ifNoneMatch != null || ifMatch != null);
+      ObjectStoreException failure = translate(op, key, e, conditional);
       if (failure instanceof PreconditionFailedException && retried(e)) {
         Optional<StoredObject> current = get(key);
         if (current.isPresent() && Arrays.equals(current.get().data(), data)) {
-          LOG.info("{} {}: an earlier attempt had already written these bytes", op, target.location(key));
+          LOG.info(
+              "{} {}: an earlier attempt had already written these bytes",
+              op,
+              target.location(key));
           return current.get().etag();
         }
       }
@@ -257,11 +281,18 @@ final class S3ObjectStore implements ObjectStore {
               .contentLength(size)
               .ifNoneMatch(ifNoneMatch)
               .build();
-      return Etags.normalize(s3.putObject(request, RequestBody.fromFile(file)).eTag());
+      return Etags.normalize(
+          withConflictRetries(
+                  op,
+                  key,
+                  ifNoneMatch != null,
+                  () -> s3.putObject(request, RequestBody.fromFile(file)))
+              .eTag());
     } catch (SdkException e) {
       ObjectStoreException failure = translate(op, key, e, ifNoneMatch != null);
       if (failure instanceof PreconditionFailedException && retried(e) && holdsFile(key, file)) {
-        LOG.info("{} {}: an earlier attempt had already written this file", op, target.location(key));
+        LOG.info(
+            "{} {}: an earlier attempt had already written this file", op, target.location(key));
         return head(key).map(ObjectInfo::etag).orElseThrow(() -> failure);
       }
       throw failure;
@@ -270,6 +301,14 @@ final class S3ObjectStore implements ObjectStore {
 
   private String putMultipart(String key, Path file, long size, String ifNoneMatch) {
     String fullKey = target.fullKey(key);
+    if (ifNoneMatch != null && head(key).isPresent()) {
+      // Fail before uploading every part; the completion below stays conditional for races.
+      throw new PreconditionFailedException(
+          "PUT If-None-Match "
+              + target.location(key)
+              + ": the key exists: another writer got"
+              + " there first");
+    }
     String uploadId =
         s3.createMultipartUpload(b -> b.bucket(target.bucket()).key(fullKey)).uploadId();
     try {
@@ -289,27 +328,37 @@ final class S3ObjectStore implements ObjectStore {
             s3.uploadPart(
                     request,
                     RequestBody.fromContentProvider(
-                        new FileSliceProvider(file, offset, length), length,
+                        new FileSliceProvider(file, offset, length),
+                        length,
                         "application/octet-stream"))
                 .eTag();
         parts.add(CompletedPart.builder().partNumber(partNumber).eTag(etag).build());
         offset += length;
       }
       return Etags.normalize(
-          s3.completeMultipartUpload(
-                  b ->
-                      b.bucket(target.bucket())
-                          .key(fullKey)
-                          .uploadId(uploadId)
-                          .ifNoneMatch(ifNoneMatch)
-                          .multipartUpload(m -> m.parts(parts)))
+          withConflictRetries(
+                  "PUT multipart",
+                  key,
+                  ifNoneMatch != null,
+                  () ->
+                      s3.completeMultipartUpload(
+                          b ->
+                              b.bucket(target.bucket())
+                                  .key(fullKey)
+                                  .uploadId(uploadId)
+                                  .ifNoneMatch(ifNoneMatch)
+                                  .multipartUpload(m -> m.parts(parts))))
               .eTag());
     } catch (SdkException | UncheckedIOException e) {
       try {
         s3.abortMultipartUpload(b -> b.bucket(target.bucket()).key(fullKey).uploadId(uploadId));
       } catch (SdkException abortFailure) {
         e.addSuppressed(abortFailure);
-        LOG.warn("could not abort multipart upload {} of {}", uploadId, target.location(key), abortFailure);
+        LOG.warn(
+            "could not abort multipart upload {} of {}",
+            uploadId,
+            target.location(key),
+            abortFailure);
       }
       if (e instanceof UncheckedIOException io) {
         throw new ObjectStoreException(
@@ -317,6 +366,32 @@ final class S3ObjectStore implements ObjectStore {
       }
       throw e;
     }
+  }
+
+  /**
+   * Runs a conditional write, repeating it (bounded, with backoff) while S3 answers 409
+   * ConditionalRequestConflict: that answer means a concurrent write to the key was in flight and
+   * this one did not happen. The repeat then wins (200) or learns it lost (412).
+   */
+  private <T> T withConflictRetries(
+      String op, String key, boolean conditional, java.util.function.Supplier<T> call) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return call.get();
+      } catch (S3Exception e) {
+        if (!conditional || !isConditionalConflict(e) || attempt >= tuning.maxAttempts()) {
+          throw e;
+        }
+        LOG.debug(
+            "{} {}: concurrent write conflict, attempt {}", op, target.location(key), attempt);
+        backoff(attempt);
+      }
+    }
+  }
+
+  private static boolean isConditionalConflict(S3Exception e) {
+    String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+    return e.statusCode() == 409 && (code == null || code.equals("ConditionalRequestConflict"));
   }
 
   /** Opens a fresh stream over one slice of a file each time the SDK (re)sends the part. */
@@ -454,30 +529,41 @@ final class S3ObjectStore implements ObjectStore {
         GetObjectRequest.builder().bucket(target.bucket()).key(target.fullKey(key)).build();
     for (int attempt = 1; ; attempt++) {
       Path temp = null;
+      boolean streaming = false;
       try {
         Files.createDirectories(dir);
         temp = Files.createTempFile(dir, "." + destination.getFileName() + ".", ".part");
         try (ResponseInputStream<GetObjectResponse> in = s3.getObject(request);
             FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+          streaming = true;
           long copied = in.transferTo(Channels.newOutputStream(out));
           Long expected = in.response().contentLength();
           if (expected != null && copied != expected) {
-            throw new IOException(
-                "body ended after " + copied + " of " + expected + " bytes");
+            throw new IOException("body ended after " + copied + " of " + expected + " bytes");
           }
           out.force(true);
         }
-        Files.move(temp, destination, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            temp, destination, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         temp = null;
         return true;
       } catch (SdkException e) {
         if (isNoSuchKey(e)) {
           return false;
         }
+        if (streaming && !(e instanceof S3Exception) && attempt < tuning.maxAttempts()) {
+          LOG.debug(
+              "GET {} broke mid-body (attempt {}), retrying", target.location(key), attempt, e);
+          backoff(attempt);
+          continue;
+        }
         throw translate("GET", key, e, false);
       } catch (IOException e) {
-        if (Files.isDirectory(dir) && attempt < tuning.maxAttempts() && !(e instanceof java.nio.file.FileSystemException)) {
-          LOG.debug("GET {} broke mid-body (attempt {}), retrying", target.location(key), attempt, e);
+        if (streaming
+            && attempt < tuning.maxAttempts()
+            && !(e instanceof java.nio.file.FileSystemException)) {
+          LOG.debug(
+              "GET {} broke mid-body (attempt {}), retrying", target.location(key), attempt, e);
           backoff(attempt);
           continue;
         }
@@ -498,7 +584,10 @@ final class S3ObjectStore implements ObjectStore {
   }
 
   private void backoff(int attempt) {
-    long max = Math.min(tuning.maxDelay().toMillis(), tuning.baseDelay().toMillis() << Math.min(attempt - 1, 20));
+    long max =
+        Math.min(
+            tuning.maxDelay().toMillis(),
+            tuning.baseDelay().toMillis() << Math.min(attempt - 1, 20));
     try {
       Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(max / 2, max + 1));
     } catch (InterruptedException e) {
@@ -570,16 +659,18 @@ final class S3ObjectStore implements ObjectStore {
     for (String key : keys) {
       all.add(ObjectKeys.check(key));
     }
-    for (int from = 0; from < all.size(); from += DELETE_BATCH) {
+    for (int from = 0; from < all.size(); from += tuning.deleteBatchSize()) {
       List<ObjectIdentifier> batch = new ArrayList<>();
-      for (String key : all.subList(from, Math.min(all.size(), from + DELETE_BATCH))) {
+      for (String key : all.subList(from, Math.min(all.size(), from + tuning.deleteBatchSize()))) {
         batch.add(ObjectIdentifier.builder().key(target.fullKey(key)).build());
       }
       DeleteObjectsResponse response;
       try {
         response =
             s3.deleteObjects(
-                b -> b.bucket(target.bucket()).delete(Delete.builder().objects(batch).quiet(true).build()));
+                b ->
+                    b.bucket(target.bucket())
+                        .delete(Delete.builder().objects(batch).quiet(true).build()));
       } catch (SdkException e) {
         throw translate("DELETE batch of " + batch.size() + " keys from", all.get(from), e, false);
       }
@@ -589,8 +680,17 @@ final class S3ObjectStore implements ObjectStore {
         S3Error first = errors.get(0);
         boolean retryable = errors.stream().allMatch(err -> RETRYABLE_CODES.contains(err.code()));
         throw new ObjectStoreException(
-            "DELETE s3://" + target.bucket() + ": " + errors.size() + " of " + batch.size()
-                + " keys not deleted, first " + first.key() + ": " + first.code() + " "
+            "DELETE s3://"
+                + target.bucket()
+                + ": "
+                + errors.size()
+                + " of "
+                + batch.size()
+                + " keys not deleted, first "
+                + first.key()
+                + ": "
+                + first.code()
+                + " "
                 + first.message(),
             retryable,
             null);
@@ -652,9 +752,13 @@ final class S3ObjectStore implements ObjectStore {
     if (e instanceof S3Exception s3e) {
       int status = s3e.statusCode();
       String code = s3e.awsErrorDetails() == null ? null : s3e.awsErrorDetails().errorCode();
-      String detail = "HTTP " + status + (code == null ? "" : " " + code)
-          + (s3e.awsErrorDetails() == null || s3e.awsErrorDetails().errorMessage() == null
-              ? "" : ": " + s3e.awsErrorDetails().errorMessage());
+      String detail =
+          "HTTP "
+              + status
+              + (code == null ? "" : " " + code)
+              + (s3e.awsErrorDetails() == null || s3e.awsErrorDetails().errorMessage() == null
+                  ? ""
+                  : ": " + s3e.awsErrorDetails().errorMessage());
       if (conditional
           && (status == 412
               || status == 409 && (code == null || code.equals("ConditionalRequestConflict"))
@@ -670,8 +774,12 @@ final class S3ObjectStore implements ObjectStore {
       }
       if (status == 403 || status == 401 || CREDENTIAL_CODES.contains(code)) {
         return new ObjectStoreException(
-            where + " failed: access denied to bucket '" + target.bucket()
-                + "'; check the credentials and the bucket policy (" + detail + ")",
+            where
+                + " failed: access denied to bucket '"
+                + target.bucket()
+                + "'; check the credentials and the bucket policy ("
+                + detail
+                + ")",
             false,
             e);
       }

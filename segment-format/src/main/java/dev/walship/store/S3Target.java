@@ -40,7 +40,8 @@ record S3Target(String bucket, String prefix, URI endpoint, boolean pathStyle, S
       throw new IllegalArgumentException("s3 target URL names no bucket: " + targetUrl);
     }
     if (!bucket.matches("[a-z0-9][a-z0-9.\\-_]{1,254}")) {
-      throw new IllegalArgumentException("not a valid bucket name '" + bucket + "' in " + targetUrl);
+      throw new IllegalArgumentException(
+          "not a valid bucket name '" + bucket + "' in " + targetUrl);
     }
     String path = uri.getPath() == null ? "" : uri.getPath();
     while (path.startsWith("/")) {
@@ -128,11 +129,17 @@ record S3Target(String bucket, String prefix, URI endpoint, boolean pathStyle, S
         continue;
       }
       int eq = pair.indexOf('=');
-      String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      String name =
+          URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String value =
+          eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
       if (!PARAMETERS.contains(name)) {
         throw new IllegalArgumentException(
-            "unknown parameter '" + name + "' in target URL " + redact(uri) + "; known: "
+            "unknown parameter '"
+                + name
+                + "' in target URL "
+                + redact(uri)
+                + "; known: "
                 + String.join(", ", PARAMETERS.stream().sorted().toList()));
       }
       if (value.isEmpty()) {
@@ -146,7 +153,9 @@ record S3Target(String bucket, String prefix, URI endpoint, boolean pathStyle, S
   }
 
   private static String redact(URI uri) {
-    return uri.getScheme() + "://" + (uri.getHost() == null ? "?" : uri.getHost())
+    return uri.getScheme()
+        + "://"
+        + (uri.getHost() == null ? "?" : uri.getHost())
         + (uri.getRawPath() == null ? "" : uri.getRawPath());
   }
 }

@@ -1,7 +1,6 @@
 package dev.walship.format;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,8 +16,8 @@ class SegmentWriterTest {
   @TempDir Path tmp;
 
   private SegmentWriter incremental(long firstTxid) {
-    return SegmentWriter.create(SegmentKind.INCREMENTAL, 0, 512, firstTxid, 0x77, Compression.LZ4,
-        tmp);
+    return SegmentWriter.create(
+        SegmentKind.INCREMENTAL, 0, 512, firstTxid, 0x77, Compression.LZ4, tmp);
   }
 
   private static byte[] page(int seed) {
@@ -35,13 +34,21 @@ class SegmentWriterTest {
           () -> SegmentWriter.create(SegmentKind.INCREMENTAL, 0, bad, 1, 0, Compression.NONE, tmp),
           "page size " + bad);
     }
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SegmentWriter.create(SegmentKind.INCREMENTAL, 0, 4096, 0, 0, Compression.NONE, tmp));
-    assertThrows(IllegalArgumentException.class,
-        () -> SegmentWriter.create(SegmentKind.INCREMENTAL, 256, 4096, 1, 0, Compression.NONE,
-            tmp));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            SegmentWriter.create(SegmentKind.INCREMENTAL, 256, 4096, 1, 0, Compression.NONE, tmp));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SegmentWriter.create(SegmentKind.SNAPSHOT, 0, 4096, 1, 5, Compression.NONE, tmp));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            SegmentWriter.create(
+                SegmentKind.INCREMENTAL, 0, 4096, 1, 0, Compression.NONE, tmp.resolve("missing")));
   }
 
   @Test
@@ -51,17 +58,16 @@ class SegmentWriterTest {
       assertThrows(IllegalArgumentException.class, () -> w.addPage(1, 10, new byte[512], 1));
       assertThrows(IllegalArgumentException.class, () -> w.addPage(1, 10, new byte[600], -1));
       assertThrows(IllegalArgumentException.class, () -> w.addPage(0, 10, new byte[512], 0));
-      assertThrows(IllegalArgumentException.class,
-          () -> w.addPage(1L << 32, 10, new byte[512], 0));
+      assertThrows(IllegalArgumentException.class, () -> w.addPage(1L << 32, 10, new byte[512], 0));
       assertThrows(IllegalArgumentException.class, () -> w.addPage(1, 11, new byte[512], 0));
       assertThrows(IllegalArgumentException.class, () -> w.addPage(1, 9, new byte[512], 0));
       w.addPage(1, 10, new byte[600], 88); // a frame inside a larger buffer is fine
-      assertThrows(IllegalArgumentException.class,
-          () -> w.addCommit(new CommitRecord(11, 0, 1, 0)));
-      assertThrows(IllegalArgumentException.class,
-          () -> w.addCommit(new CommitRecord(10, -1, 1, 0)));
-      assertThrows(IllegalArgumentException.class,
-          () -> w.addCommit(new CommitRecord(10, 0, 1L << 32, 0)));
+      assertThrows(
+          IllegalArgumentException.class, () -> w.addCommit(new CommitRecord(11, 0, 1, 0)));
+      assertThrows(
+          IllegalArgumentException.class, () -> w.addCommit(new CommitRecord(10, -1, 1, 0)));
+      assertThrows(
+          IllegalArgumentException.class, () -> w.addCommit(new CommitRecord(10, 0, 1L << 32, 0)));
       w.addCommit(new CommitRecord(10, 0, 1, 0));
       assertEquals(1, w.commitCount());
     }
@@ -147,24 +153,40 @@ class SegmentWriterTest {
     }
   }
 
+  private long spoolFiles() throws Exception {
+    try (var files = Files.list(tmp)) {
+      return files.filter(p -> p.toString().endsWith(".spool")).count();
+    }
+  }
+
+  @Test
+  void smallSegmentsNeverCreateASpoolFile() throws Exception {
+    try (SegmentWriter w = incremental(1)) {
+      for (int p = 1; p <= 100; p++) { // 100 random pages: 51 KiB
+        w.addPage(p, 1, page(p), 0);
+      }
+      w.addCommit(new CommitRecord(1, 0, 100, 0));
+      w.finishTo(tmp.resolve("small.seg"));
+      assertEquals(0, spoolFiles());
+    }
+  }
+
   @Test
   void nothingCanBeAddedAfterFinishAndCloseDeletesTheSpool() throws Exception {
     SegmentWriter w = incremental(1);
-    w.addPage(1, 1, page(1), 0);
-    w.addCommit(new CommitRecord(1, 0, 1, 0));
+    for (int p = 1; p <= 600; p++) { // 600 random 512-byte pages: 300 KiB, more than the buffer
+      w.addPage(p, 1, page(p), 0);
+    }
+    w.addCommit(new CommitRecord(1, 0, 600, 0));
     Path out = tmp.resolve("out.seg");
     long size = w.finishTo(out);
     assertEquals(Files.size(out), size);
     assertThrows(IllegalStateException.class, () -> w.addPage(1, 2, page(1), 0));
     assertThrows(IllegalStateException.class, () -> w.addCommit(new CommitRecord(2, 0, 1, 0)));
-    try (var files = Files.list(tmp)) {
-      assertTrue(files.anyMatch(p -> p.toString().endsWith(".spool")));
-    }
+    assertEquals(1, spoolFiles());
     w.close();
     w.close(); // idempotent
-    try (var files = Files.list(tmp)) {
-      assertFalse(files.anyMatch(p -> p.toString().endsWith(".spool")));
-    }
+    assertEquals(0, spoolFiles());
     assertThrows(IllegalStateException.class, w::finish);
   }
 

@@ -59,8 +59,16 @@ class RetryingObjectStoreTest {
     long[][] bounds = {{50, 100}, {100, 200}, {150, 300}};
     for (int i = 0; i < 3; i++) {
       long ms = sleeps.get(i).toMillis();
-      assertTrue(ms >= bounds[i][0] && ms <= bounds[i][1],
-          "backoff " + (i + 1) + " = " + ms + " ms, expected in " + bounds[i][0] + ".." + bounds[i][1]);
+      assertTrue(
+          ms >= bounds[i][0] && ms <= bounds[i][1],
+          "backoff "
+              + (i + 1)
+              + " = "
+              + ms
+              + " ms, expected in "
+              + bounds[i][0]
+              + ".."
+              + bounds[i][1]);
     }
   }
 
@@ -83,7 +91,8 @@ class RetryingObjectStoreTest {
     FaultInjectingObjectStore faulty = faults(1).build().failNext(1, false);
     ObjectStore store = retrying(faulty);
 
-    ObjectStoreException e = assertThrows(ObjectStoreException.class, () -> store.put("k", utf8("v")));
+    ObjectStoreException e =
+        assertThrows(ObjectStoreException.class, () -> store.put("k", utf8("v")));
 
     assertFalse(e.retryable());
     assertTrue(e.getMessage().contains("AccessDenied"), e.getMessage());
@@ -97,11 +106,14 @@ class RetryingObjectStoreTest {
     ObjectStore store = retrying(faulty);
     String etag = store.putIfAbsent("db/lease.json", utf8("a"));
 
-    assertThrows(PreconditionFailedException.class, () -> store.putIfAbsent("db/lease.json", utf8("b")));
-    assertThrows(PreconditionFailedException.class,
+    assertThrows(
+        PreconditionFailedException.class, () -> store.putIfAbsent("db/lease.json", utf8("b")));
+    assertThrows(
+        PreconditionFailedException.class,
         () -> store.putIfMatch("db/lease.json", utf8("b"), etag + "0"));
     assertEquals(List.of(), sleeps);
-    assertEquals("a", new String(local.get("db/lease.json").orElseThrow().data(), StandardCharsets.UTF_8));
+    assertEquals(
+        "a", new String(local.get("db/lease.json").orElseThrow().data(), StandardCharsets.UTF_8));
   }
 
   @Test
@@ -113,7 +125,8 @@ class RetryingObjectStoreTest {
 
     assertEquals(local.head("db/L0/0000000000000001.seg").orElseThrow().etag(), etag);
     assertEquals(1, sleeps.size(), "one retry, which found our own bytes");
-    assertThrows(PreconditionFailedException.class,
+    assertThrows(
+        PreconditionFailedException.class,
         () -> store.putIfAbsent("db/L0/0000000000000001.seg", utf8("someone else's")),
         "different bytes: the key belongs to another writer");
   }
@@ -127,7 +140,8 @@ class RetryingObjectStoreTest {
     String v2 = store.putIfMatch("db/lease.json", utf8("v2"), v1);
 
     assertNotEquals(v1, v2);
-    assertEquals("v2", new String(local.get("db/lease.json").orElseThrow().data(), StandardCharsets.UTF_8));
+    assertEquals(
+        "v2", new String(local.get("db/lease.json").orElseThrow().data(), StandardCharsets.UTF_8));
     assertEquals(v2, local.head("db/lease.json").orElseThrow().etag());
   }
 
@@ -137,8 +151,12 @@ class RetryingObjectStoreTest {
     new Random(3).nextBytes(data);
     local.put("snapshots/0000000000000001.seg", data);
     FaultInjectingObjectStore faulty = faults(11).truncatedReadRate(0.5).build();
-    ObjectStore store = RetryingObjectStore.wrap(faulty,
-        new RetryingObjectStore.Policy(30, Duration.ofMillis(1), Duration.ofMillis(1)), sleeps::add, new Random(1));
+    ObjectStore store =
+        RetryingObjectStore.wrap(
+            faulty,
+            new RetryingObjectStore.Policy(30, Duration.ofMillis(1), Duration.ofMillis(1)),
+            sleeps::add,
+            new Random(1));
 
     for (int i = 0; i < 20; i++) {
       Path destination = dir.resolve("restore-" + i);
@@ -146,13 +164,16 @@ class RetryingObjectStoreTest {
       assertArrayEquals(data, Files.readAllBytes(destination));
       assertArrayEquals(data, store.get("snapshots/0000000000000001.seg").orElseThrow().data());
     }
-    assertTrue(faulty.count(Fault.TRUNCATED_READ) >= 10, "faults were injected: " + faulty.count(Fault.TRUNCATED_READ));
+    assertTrue(
+        faulty.count(Fault.TRUNCATED_READ) >= 10,
+        "faults were injected: " + faulty.count(Fault.TRUNCATED_READ));
   }
 
   @Test
   void withoutRetriesInjectedFaultsSurfaceTyped() {
     local.put("k", utf8("v"));
-    FaultInjectingObjectStore faulty = faults(5).retryableErrorRate(0.3).fatalErrorRate(0.3).build();
+    FaultInjectingObjectStore faulty =
+        faults(5).retryableErrorRate(0.3).fatalErrorRate(0.3).build();
     int retryable = 0;
     int fatal = 0;
     int ok = 0;
@@ -187,9 +208,17 @@ class RetryingObjectStoreTest {
     List<List<FaultInjectingObjectStore.Injection>> runs = new ArrayList<>();
     for (long seed : new long[] {42, 42, 43}) {
       FaultInjectingObjectStore faulty =
-          faults(seed).retryableErrorRate(0.2).ambiguousWriteRate(0.2).truncatedReadRate(0.2).build();
-      ObjectStore store = RetryingObjectStore.wrap(faulty,
-          new RetryingObjectStore.Policy(20, Duration.ofMillis(1), Duration.ofMillis(1)), sleeps::add, new Random(1));
+          faults(seed)
+              .retryableErrorRate(0.2)
+              .ambiguousWriteRate(0.2)
+              .truncatedReadRate(0.2)
+              .build();
+      ObjectStore store =
+          RetryingObjectStore.wrap(
+              faulty,
+              new RetryingObjectStore.Policy(20, Duration.ofMillis(1), Duration.ofMillis(1)),
+              sleeps::add,
+              new Random(1));
       for (int i = 0; i < 30; i++) {
         store.put("seeded/" + i, utf8("v" + i));
         store.get("seeded/" + i);
@@ -203,9 +232,11 @@ class RetryingObjectStoreTest {
 
   @Test
   void policyRejectsNonsense() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new RetryingObjectStore.Policy(0, Duration.ZERO, Duration.ZERO));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new RetryingObjectStore.Policy(3, Duration.ofSeconds(2), Duration.ofSeconds(1)));
     assertEquals(Duration.ofSeconds(2), RetryingObjectStore.Policy.DEFAULT.ceiling(200));
   }

@@ -22,20 +22,20 @@ import java.util.function.Supplier;
 /**
  * A test decorator that makes any {@link ObjectStore} misbehave the way networks and servers do,
  * deterministically: the same seed and the same sequence of calls inject the same faults (calls
- * from several threads draw from one shared {@link Random}, so their interleaving decides who
- * gets which fault).
+ * from several threads draw from one shared {@link Random}, so their interleaving decides who gets
+ * which fault).
  *
  * <p>Fault kinds, each drawn per call with its own probability:
  *
  * <ul>
- *   <li><b>retryable error</b>: the call is not made; a retryable {@link ObjectStoreException}
- *       (a 503 or a reset connection) is thrown.
- *   <li><b>fatal error</b>: the call is not made; a non-retryable {@link ObjectStoreException}
- *       (403 access denied) is thrown.
- *   <li><b>ambiguous write</b> (writes only): the call is made and succeeds, then a retryable
- *       error is thrown, as when a response is lost: the caller cannot know the write landed.
- *   <li><b>truncated read</b> (reads only): the call is made, but the body "breaks" after part
- *       of it and a retryable error is thrown; {@code getToFile} leaves its destination as it was.
+ *   <li><b>retryable error</b>: the call is not made; a retryable {@link ObjectStoreException} (a
+ *       503 or a reset connection) is thrown.
+ *   <li><b>fatal error</b>: the call is not made; a non-retryable {@link ObjectStoreException} (403
+ *       access denied) is thrown.
+ *   <li><b>ambiguous write</b> (writes only): the call is made and succeeds, then a retryable error
+ *       is thrown, as when a response is lost: the caller cannot know the write landed.
+ *   <li><b>truncated read</b> (reads only): the call is made, but the body "breaks" after part of
+ *       it and a retryable error is thrown; {@code getToFile} leaves its destination as it was.
  *   <li><b>slow call</b>: the {@link Sleeper} is asked to wait {@code slowCallDelay} first.
  * </ul>
  *
@@ -73,21 +73,25 @@ public final class FaultInjectingObjectStore implements ObjectStore {
       this.seed = seed;
     }
 
+    /** Calls that fail with a retryable error (503, reset) without reaching the delegate. */
     public Builder retryableErrorRate(double rate) {
       this.retryableErrorRate = rate(rate);
       return this;
     }
 
+    /** Calls that fail with a non-retryable error (403) without reaching the delegate. */
     public Builder fatalErrorRate(double rate) {
       this.fatalErrorRate = rate(rate);
       return this;
     }
 
+    /** Writes that land and then report a retryable failure (a lost response). */
     public Builder ambiguousWriteRate(double rate) {
       this.ambiguousWriteRate = rate(rate);
       return this;
     }
 
+    /** Reads whose body breaks part-way: a retryable failure, destination untouched. */
     public Builder truncatedReadRate(double rate) {
       this.truncatedReadRate = rate(rate);
       return this;
@@ -106,6 +110,7 @@ public final class FaultInjectingObjectStore implements ObjectStore {
       return this;
     }
 
+    /** The decorator; it closes the delegate when closed. */
     public FaultInjectingObjectStore build() {
       return new FaultInjectingObjectStore(this);
     }
@@ -137,8 +142,8 @@ public final class FaultInjectingObjectStore implements ObjectStore {
   }
 
   /**
-   * The next {@code count} calls fail before reaching the delegate, retryable or not, regardless
-   * of the rates.
+   * The next {@code count} calls fail before reaching the delegate, retryable or not, regardless of
+   * the rates.
    */
   public synchronized FaultInjectingObjectStore failNext(int count, boolean retryable) {
     for (int i = 0; i < count; i++) {
@@ -219,13 +224,24 @@ public final class FaultInjectingObjectStore implements ObjectStore {
     T result = body.get();
     if (d.fault() == Fault.AMBIGUOUS_WRITE) {
       throw new ObjectStoreException(
-          op + " " + key + " failed: connection reset before the response (injected fault; the"
-              + " write landed)", true, null);
+          op
+              + " "
+              + key
+              + " failed: connection reset before the response (injected fault; the"
+              + " write landed)",
+          true,
+          null);
     }
     if (d.fault() == Fault.TRUNCATED_READ) {
       throw new ObjectStoreException(
-          op + " " + key + " failed: body ended early, " + (int) (d.fraction() * 100)
-              + "% read (injected fault)", true, null);
+          op
+              + " "
+              + key
+              + " failed: body ended early, "
+              + (int) (d.fraction() * 100)
+              + "% read (injected fault)",
+          true,
+          null);
     }
     return result;
   }
@@ -237,7 +253,8 @@ public final class FaultInjectingObjectStore implements ObjectStore {
         config.sleeper.sleep(config.slowCallDelay);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new ObjectStoreException(op + " " + key + ": interrupted (injected slow call)", true, e);
+        throw new ObjectStoreException(
+            op + " " + key + ": interrupted (injected slow call)", true, e);
       }
     }
     if (d.fault() == Fault.RETRYABLE_ERROR) {
@@ -274,7 +291,8 @@ public final class FaultInjectingObjectStore implements ObjectStore {
 
   @Override
   public String putIfMatch(String key, byte[] data, String expectedEtag) {
-    return call("PUT If-Match", key, Kind.WRITE, () -> delegate.putIfMatch(key, data, expectedEtag));
+    return call(
+        "PUT If-Match", key, Kind.WRITE, () -> delegate.putIfMatch(key, data, expectedEtag));
   }
 
   @Override
@@ -306,8 +324,13 @@ public final class FaultInjectingObjectStore implements ObjectStore {
       throw new ObjectStoreException("GET " + key + ": scratch file: " + e, false, e);
     }
     throw new ObjectStoreException(
-        "GET " + key + " failed: body ended early, " + (int) (d.fraction() * 100)
-            + "% read (injected fault)", true, null);
+        "GET "
+            + key
+            + " failed: body ended early, "
+            + (int) (d.fraction() * 100)
+            + "% read (injected fault)",
+        true,
+        null);
   }
 
   @Override
@@ -322,18 +345,26 @@ public final class FaultInjectingObjectStore implements ObjectStore {
 
   @Override
   public void delete(String key) {
-    call("DELETE", key, Kind.WRITE, () -> {
-      delegate.delete(key);
-      return null;
-    });
+    call(
+        "DELETE",
+        key,
+        Kind.WRITE,
+        () -> {
+          delegate.delete(key);
+          return null;
+        });
   }
 
   @Override
   public void deleteAll(Collection<String> keys) {
-    call("DELETE", keys.size() + " keys", Kind.WRITE, () -> {
-      delegate.deleteAll(keys);
-      return null;
-    });
+    call(
+        "DELETE",
+        keys.size() + " keys",
+        Kind.WRITE,
+        () -> {
+          delegate.deleteAll(keys);
+          return null;
+        });
   }
 
   @Override

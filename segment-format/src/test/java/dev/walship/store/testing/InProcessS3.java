@@ -38,8 +38,11 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  *
  * <p>As a plain resource: {@code try (InProcessS3 s3 = InProcessS3.transientBackend().start())
  * {...}}. Backends: {@link #transientBackend()} keeps objects in memory (fast LIST with
- * start-after); {@link #filesystemBackend(Path)} keeps them under a directory (survives a
- * restart of the server on the same directory).
+ * start-after); {@link #filesystemBackend(Path)} keeps them under a directory (survives a restart
+ * of the server on the same directory).
+ *
+ * <p>Conditional writes are atomic like S3's: {@code If-None-Match: *} natively, {@code If-Match}
+ * through {@link AtomicConditionalBlobStore} (S3Proxy 4.1.0 alone checks it non-atomically).
  *
  * <p>Thread-safe once started. Use a distinct prefix per test to keep tests independent.
  */
@@ -105,7 +108,7 @@ public final class InProcessS3 implements AutoCloseable, BeforeAllCallback, Afte
       }
     }
     try {
-      blobStore = BlobStores.create(provider, properties);
+      blobStore = new AtomicConditionalBlobStore(BlobStores.create(provider, properties));
       if (!blobStore.containerExists(bucket)) {
         blobStore.createContainer(bucket);
       }
@@ -173,15 +176,18 @@ public final class InProcessS3 implements AutoCloseable, BeforeAllCallback, Afte
 
   /**
    * The target URL of {@code prefix} in the bucket: {@code
-   * s3://walship-test/prefix?endpoint=http://127.0.0.1:PORT&path-style=true&region=us-east-1}.
-   * Open it with {@code ObjectStores.open(url, credentials())}, or set {@code AWS_ACCESS_KEY_ID}
-   * / {@code AWS_SECRET_ACCESS_KEY} to {@link #ACCESS_KEY}/{@link #SECRET_KEY} in a child
-   * process.
+   * s3://walship-test/prefix?endpoint=http://127.0.0.1:PORT&path-style=true&region=us-east-1}. Open
+   * it with {@code ObjectStores.open(url, credentials())}, or set {@code AWS_ACCESS_KEY_ID} /
+   * {@code AWS_SECRET_ACCESS_KEY} to {@link #ACCESS_KEY}/{@link #SECRET_KEY} in a child process.
    */
   public String targetUrl(String prefix) {
     requireStarted();
     String p = prefix == null ? "" : prefix.replaceAll("^/+|/+$", "");
-    return "s3://" + bucket + "/" + p + "?endpoint="
+    return "s3://"
+        + bucket
+        + "/"
+        + p
+        + "?endpoint="
         + URLEncoder.encode(endpoint.toString(), StandardCharsets.UTF_8)
         + "&path-style=true&region=us-east-1";
   }

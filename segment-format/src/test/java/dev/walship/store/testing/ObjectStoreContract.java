@@ -41,8 +41,8 @@ public interface ObjectStoreContract {
   ObjectStore newStore();
 
   /**
-   * Size of the file for the large-file test; the store from {@link #newStore()} must upload a
-   * file this large in several parts (S3 stores under test use a small multipart threshold).
+   * Size of the file for the large-file test; the store from {@link #newStore()} must upload a file
+   * this large in several parts (S3 stores under test use a small multipart threshold).
    */
   default long largeFileBytes() {
     return 11L << 20;
@@ -58,6 +58,7 @@ public interface ObjectStoreContract {
     return b;
   }
 
+  /** Read-after-write: PUT, GET, HEAD and LIST agree on bytes, size and one unquoted ETag. */
   @Test
   default void putThenGetReturnsTheBytesAndOneEtagEverywhere() {
     try (ObjectStore store = newStore()) {
@@ -74,6 +75,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** A zero-byte object is an object, not an absence. */
   @Test
   default void emptyObjectRoundTrips() {
     try (ObjectStore store = newStore()) {
@@ -84,6 +86,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** A plain PUT replaces the object whole and changes its ETag. */
   @Test
   default void overwriteReplacesTheContentAndTheEtag() {
     try (ObjectStore store = newStore()) {
@@ -97,6 +100,9 @@ public interface ObjectStoreContract {
     }
   }
 
+  /**
+   * A missing key is an empty answer, never an exception; getToFile leaves the destination alone.
+   */
   @Test
   default void missingKeyIsEmptyEverywhere(@TempDir Path dir) throws IOException {
     try (ObjectStore store = newStore()) {
@@ -112,6 +118,9 @@ public interface ObjectStoreContract {
     }
   }
 
+  /**
+   * Ranged GET returns exactly the slice, less past the end, and an empty array from the end on.
+   */
   @Test
   default void rangedGetReturnsTheSliceAndLessPastTheEnd() {
     try (ObjectStore store = newStore()) {
@@ -119,10 +128,14 @@ public interface ObjectStoreContract {
       store.put("r", data);
       assertArrayEquals(slice(data, 0, 10), store.getRange("r", 0, 10).orElseThrow());
       assertArrayEquals(slice(data, 100, 250), store.getRange("r", 100, 250).orElseThrow());
-      assertArrayEquals(slice(data, 990, 10), store.getRange("r", 990, 500).orElseThrow(),
+      assertArrayEquals(
+          slice(data, 990, 10),
+          store.getRange("r", 990, 500).orElseThrow(),
           "a range running past the end returns what exists");
       assertArrayEquals(slice(data, 999, 1), store.getRange("r", 999, 1).orElseThrow());
-      assertArrayEquals(new byte[0], store.getRange("r", 1000, 10).orElseThrow(),
+      assertArrayEquals(
+          new byte[0],
+          store.getRange("r", 1000, 10).orElseThrow(),
           "a range starting at the end is empty, not absent");
       assertArrayEquals(new byte[0], store.getRange("r", 5000, 10).orElseThrow());
       assertArrayEquals(new byte[0], store.getRange("r", 5, 0).orElseThrow());
@@ -136,6 +149,10 @@ public interface ObjectStoreContract {
     return out;
   }
 
+  /**
+   * getToFile replaces the destination with exactly the object's bytes and leaves no temporary
+   * file.
+   */
   @Test
   default void getToFileReplacesTheDestination(@TempDir Path dir) throws IOException {
     try (ObjectStore store = newStore()) {
@@ -152,6 +169,10 @@ public interface ObjectStoreContract {
     }
   }
 
+  /**
+   * Files above the multipart threshold upload in parts, round-trip byte for byte, and honour
+   * create-only.
+   */
   @Test
   default void largeFilesStreamInPartsAndRoundTrip(@TempDir Path dir) throws IOException {
     try (ObjectStore store = newStore()) {
@@ -166,7 +187,8 @@ public interface ObjectStoreContract {
       Path back = dir.resolve("back.seg");
       assertTrue(store.getToFile("big/one", back));
       assertEquals(-1, Files.mismatch(source, back), "downloaded bytes equal the uploaded file");
-      assertArrayEquals(slice(data, size - 100, 100), store.getRange("big/one", size - 100, 100).orElseThrow());
+      assertArrayEquals(
+          slice(data, size - 100, 100), store.getRange("big/one", size - 100, 100).orElseThrow());
 
       store.putIfAbsent("big/two", source);
       assertThrows(PreconditionFailedException.class, () -> store.putIfAbsent("big/two", source));
@@ -174,6 +196,7 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** put(Path) of a small file is one PUT; a missing source file fails and writes nothing. */
   @Test
   default void smallFilePutStreamsTheFile(@TempDir Path dir) throws IOException {
     try (ObjectStore store = newStore()) {
@@ -189,6 +212,10 @@ public interface ObjectStoreContract {
     }
   }
 
+  /**
+   * LIST is in key order, filters by plain prefix, starts strictly after start-after, and pages
+   * without gaps or repeats.
+   */
   @Test
   default void listHonoursPrefixStartAfterAndKeyOrder() {
     try (ObjectStore store = newStore()) {
@@ -206,8 +233,10 @@ public interface ObjectStoreContract {
 
       List<String> l0 = keys.subList(0, 25);
       assertEquals(l0, keysOf(store.list("db/L0/", null, 1000)));
-      assertEquals(l0.subList(10, 25),
-          keysOf(store.list("db/L0/", l0.get(9), 1000)), "start-after is exclusive");
+      assertEquals(
+          l0.subList(10, 25),
+          keysOf(store.list("db/L0/", l0.get(9), 1000)),
+          "start-after is exclusive");
       assertEquals(List.of(), store.list("db/L0/", l0.get(24), 1000), "caught up: nothing new");
       assertEquals(l0.subList(0, 7), keysOf(store.list("db/L0/", null, 7)), "one page");
       assertEquals(l0, keysOf(store.listAll("db/L0/", null)));
@@ -221,11 +250,15 @@ public interface ObjectStoreContract {
       }
       assertEquals(keys.subList(0, 27), paged, "pagination visits every key once, in order");
 
-      assertEquals(List.of("db/lineage.json", "db/snapshots/0000000000000001.seg"),
+      assertEquals(
+          List.of("db/lineage.json", "db/snapshots/0000000000000001.seg"),
           keysOf(store.list("db/", "db/L0/0000000000000019.seg", 100)));
-      assertEquals(List.of("db/L0/0000000000000001.seg", "db/L0/0000000000000002.seg"),
-          keysOf(store.list("db/L0/000000000000000", null, 2)), "a prefix need not end with /");
-      assertEquals(List.of("db2/L0/0000000000000001.seg", "dbx"), keysOf(store.list("db", "db/~", 100)));
+      assertEquals(
+          List.of("db/L0/0000000000000001.seg", "db/L0/0000000000000002.seg"),
+          keysOf(store.list("db/L0/000000000000000", null, 2)),
+          "a prefix need not end with /");
+      assertEquals(
+          List.of("db2/L0/0000000000000001.seg", "dbx"), keysOf(store.list("db", "db/~", 100)));
       assertEquals(keys.size(), store.listAll("", null).size());
       ObjectInfo lineage = store.list("db/lineage", null, 1).get(0);
       assertEquals(utf8("db/lineage.json").length, lineage.size());
@@ -237,6 +270,7 @@ public interface ObjectStoreContract {
     return infos.stream().map(ObjectInfo::key).toList();
   }
 
+  /** DELETE removes one key and is idempotent. */
   @Test
   default void deleteRemovesAndToleratesAbsentKeys() {
     try (ObjectStore store = newStore()) {
@@ -250,10 +284,13 @@ public interface ObjectStoreContract {
     }
   }
 
+  /** deleteAll removes many keys across batches and ignores absent ones. */
   @Test
   default void deleteAllRemovesManyKeysInBatches() throws Exception {
+    // 130 keys: S3 stores under test batch DeleteObjects by 50, so this takes three requests.
     try (ObjectStore store = newStore()) {
-      List<String> keys = IntStream.range(0, 1010).mapToObj(i -> String.format("d/%08x", i)).toList();
+      List<String> keys =
+          IntStream.range(0, 130).mapToObj(i -> String.format("d/%08x", i)).toList();
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
         List<Future<String>> puts = new ArrayList<>();
@@ -275,12 +312,17 @@ public interface ObjectStoreContract {
     }
   }
 
+  /**
+   * Create-only: the second writer gets a non-retryable PreconditionFailedException naming the key;
+   * the first object stays.
+   */
   @Test
   default void putIfAbsentCreatesOnceAndNeverReplaces() {
     try (ObjectStore store = newStore()) {
       String etag = store.putIfAbsent("db/lineage.json", utf8("first"));
       PreconditionFailedException lost =
-          assertThrows(PreconditionFailedException.class,
+          assertThrows(
+              PreconditionFailedException.class,
               () -> store.putIfAbsent("db/lineage.json", utf8("second")));
       assertFalse(lost.retryable(), "a lost race is never retryable");
       assertTrue(lost.getMessage().contains("db/lineage.json"), lost.getMessage());
@@ -290,6 +332,10 @@ public interface ObjectStoreContract {
     }
   }
 
+  /**
+   * 50 keys x 8 racing create-only writers: exactly one winner per key, and the stored object is
+   * the winner's.
+   */
   @Test
   default void racingCreateOnlyWritersHaveExactlyOneWinnerPerKey() throws Exception {
     int keys = 50;
@@ -301,20 +347,22 @@ public interface ObjectStoreContract {
         List<Future<Map<String, String>>> results = new ArrayList<>();
         for (int w = 0; w < writers; w++) {
           int writer = w;
-          results.add(pool.submit(() -> {
-            go.await();
-            Map<String, String> won = new HashMap<>();
-            for (int k = 0; k < keys; k++) {
-              String key = String.format("race/L0/%016x.seg", k + 1);
-              try {
-                store.putIfAbsent(key, utf8("writer-" + writer + "-key-" + k));
-                won.put(key, "writer-" + writer + "-key-" + k);
-              } catch (PreconditionFailedException expected) {
-                // another writer holds this key
-              }
-            }
-            return won;
-          }));
+          results.add(
+              pool.submit(
+                  () -> {
+                    go.await();
+                    Map<String, String> won = new HashMap<>();
+                    for (int k = 0; k < keys; k++) {
+                      String key = String.format("race/L0/%016x.seg", k + 1);
+                      try {
+                        store.putIfAbsent(key, utf8("writer-" + writer + "-key-" + k));
+                        won.put(key, "writer-" + writer + "-key-" + k);
+                      } catch (PreconditionFailedException expected) {
+                        // another writer holds this key
+                      }
+                    }
+                    return won;
+                  }));
         }
         go.countDown();
         Map<String, String> winners = new HashMap<>();
@@ -326,7 +374,8 @@ public interface ObjectStoreContract {
         }
         assertEquals(keys, winners.size(), "every key has a winner");
         for (Map.Entry<String, String> win : winners.entrySet()) {
-          assertEquals(win.getValue(),
+          assertEquals(
+              win.getValue(),
               new String(store.get(win.getKey()).orElseThrow().data(), StandardCharsets.UTF_8),
               "the stored object is the winner's");
         }
@@ -336,55 +385,156 @@ public interface ObjectStoreContract {
     }
   }
 
+  /**
+   * If-Match: succeeds at the current ETag (quoted or not), fails on a stale ETag or a missing key.
+   */
   @Test
   default void putIfMatchReplacesOnlyAtTheExpectedEtag() {
     try (ObjectStore store = newStore()) {
       String v1 = store.putIfAbsent("db/lease.json", utf8("{\"holder\":\"a\",\"renewed_ms\":1}"));
-      String v2 = store.putIfMatch("db/lease.json", utf8("{\"holder\":\"a\",\"renewed_ms\":2}"), v1);
+      String v2 =
+          store.putIfMatch("db/lease.json", utf8("{\"holder\":\"a\",\"renewed_ms\":2}"), v1);
       assertNotEquals(v1, v2);
       assertEquals(v2, store.head("db/lease.json").orElseThrow().etag());
 
       PreconditionFailedException stale =
-          assertThrows(PreconditionFailedException.class,
-              () -> store.putIfMatch("db/lease.json", utf8("{\"holder\":\"b\",\"renewed_ms\":3}"), v1));
+          assertThrows(
+              PreconditionFailedException.class,
+              () ->
+                  store.putIfMatch(
+                      "db/lease.json", utf8("{\"holder\":\"b\",\"renewed_ms\":3}"), v1));
       assertFalse(stale.retryable());
-      assertEquals("{\"holder\":\"a\",\"renewed_ms\":2}",
+      assertEquals(
+          "{\"holder\":\"a\",\"renewed_ms\":2}",
           new String(store.get("db/lease.json").orElseThrow().data(), StandardCharsets.UTF_8));
 
-      String quoted = store.putIfMatch("db/lease.json", utf8("{\"holder\":\"a\",\"renewed_ms\":4}"), "\"" + v2 + "\"");
-      assertEquals(quoted, store.get("db/lease.json").orElseThrow().etag(), "quoted ETags are accepted");
+      String quoted =
+          store.putIfMatch(
+              "db/lease.json", utf8("{\"holder\":\"a\",\"renewed_ms\":4}"), "\"" + v2 + "\"");
+      assertEquals(
+          quoted, store.get("db/lease.json").orElseThrow().etag(), "quoted ETags are accepted");
 
-      assertThrows(PreconditionFailedException.class,
-          () -> store.putIfMatch("db/absent.json", utf8("x"), v1), "If-Match on a missing key fails");
+      assertThrows(
+          PreconditionFailedException.class,
+          () -> store.putIfMatch("db/absent.json", utf8("x"), v1),
+          "If-Match on a missing key fails");
       assertEquals(Optional.empty(), store.head("db/absent.json"));
     }
   }
 
+  /**
+   * Compare-and-swap: threads increment a counter with read / putIfMatch / re-read on conflict. No
+   * two writers may both succeed from the same version (each successful value is won once), and no
+   * success is lost (the final value is at least the number of successes; it equals it unless a
+   * write landed while reporting failure, which a retrying store cannot always tell). Each writer's
+   * bytes carry its id, as walship's lease carries its holder.
+   */
+  @Test
+  default void racingIfMatchWritersNeverLoseAnUpdate() throws Exception {
+    int threads = 4;
+    int perThread = 10;
+    try (ObjectStore store = newStore()) {
+      store.put("db/counter", utf8("0"));
+      List<Integer> won = new ArrayList<>();
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<List<Integer>>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          String writer = "writer-" + t;
+          results.add(
+              pool.submit(
+                  () -> {
+                    go.await();
+                    List<Integer> mine = new ArrayList<>();
+                    while (mine.size() < perThread) {
+                      StoredObject current = store.get("db/counter").orElseThrow();
+                      int value =
+                          Integer.parseInt(
+                              new String(current.data(), StandardCharsets.UTF_8).split(" ")[0]);
+                      try {
+                        store.putIfMatch(
+                            "db/counter", utf8((value + 1) + " " + writer), current.etag());
+                        mine.add(value + 1);
+                      } catch (PreconditionFailedException lost) {
+                        // another writer moved the counter: re-read
+                      }
+                    }
+                    return mine;
+                  }));
+        }
+        go.countDown();
+        for (Future<List<Integer>> result : results) {
+          won.addAll(result.get(60, TimeUnit.SECONDS));
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals(
+          won.size(), new java.util.HashSet<>(won).size(), "a version was won twice: " + won);
+      int last =
+          Integer.parseInt(
+              new String(store.get("db/counter").orElseThrow().data(), StandardCharsets.UTF_8)
+                  .split(" ")[0]);
+      assertTrue(last >= threads * perThread, "lost updates: counter " + last);
+    }
+  }
+
+  /** Keys with slashes are flat names: a 'directory' is not an object, and '-' sorts before '/'. */
   @Test
   default void keysWithSlashesAreFlatNames() {
     try (ObjectStore store = newStore()) {
       store.put("tenants/acme/db/L0/0000000000000001.seg", utf8("deep"));
       store.put("tenants/acme-2/db/lineage.json", utf8("sibling"));
-      assertEquals("deep", new String(
-          store.get("tenants/acme/db/L0/0000000000000001.seg").orElseThrow().data(), StandardCharsets.UTF_8));
-      assertEquals(List.of("tenants/acme-2/db/lineage.json", "tenants/acme/db/L0/0000000000000001.seg"),
-          keysOf(store.list("tenants/", null, 10)), "'-' sorts before '/'");
+      assertEquals(
+          "deep",
+          new String(
+              store.get("tenants/acme/db/L0/0000000000000001.seg").orElseThrow().data(),
+              StandardCharsets.UTF_8));
+      assertEquals(
+          List.of("tenants/acme-2/db/lineage.json", "tenants/acme/db/L0/0000000000000001.seg"),
+          keysOf(store.list("tenants/", null, 10)),
+          "'-' sorts before '/'");
       assertEquals(Optional.empty(), store.get("tenants/acme"), "a 'directory' is not an object");
       assertEquals(Optional.empty(), store.head("tenants"));
     }
   }
 
+  /** Spaces, '+', '%', '=' and non-ASCII letters are ordinary key characters. */
+  @Test
+  default void unusualButValidKeysRoundTrip() {
+    try (ObjectStore store = newStore()) {
+      List<String> keys =
+          List.of("odd/a b", "odd/plus+sign", "odd/per%20cent", "odd/k=v_1.json", "odd/üé");
+      for (String key : keys) {
+        store.put(key, utf8(key));
+      }
+      for (String key : keys) {
+        assertEquals(key, new String(store.get(key).orElseThrow().data(), StandardCharsets.UTF_8));
+      }
+      assertEquals(
+          List.of("odd/a b", "odd/k=v_1.json", "odd/per%20cent", "odd/plus+sign", "odd/üé"),
+          keysOf(store.list("odd/", null, 10)),
+          "code point order");
+      assertEquals(List.of("odd/üé"), keysOf(store.list("odd/", "odd/plus+sign", 10)));
+    }
+  }
+
+  /** Keys breaking the key rules are refused with IllegalArgumentException before any I/O. */
   @Test
   default void invalidKeysAreRejectedUpFront() {
     try (ObjectStore store = newStore()) {
-      for (String bad : List.of("", "/abs", "a//b", "a/../b", "..", "a/./b", "trailing/", "back\\slash")) {
-        assertThrows(IllegalArgumentException.class, () -> store.put(bad, utf8("x")), "key '" + bad + "'");
+      for (String bad :
+          List.of("", "/abs", "a//b", "a/../b", "..", "a/./b", "trailing/", "back\\slash")) {
+        assertThrows(
+            IllegalArgumentException.class, () -> store.put(bad, utf8("x")), "key '" + bad + "'");
         assertThrows(IllegalArgumentException.class, () -> store.get(bad), "key '" + bad + "'");
       }
       assertEquals(List.of(), store.listAll("", null));
     }
   }
 
+  /** describe() names the store and never contains a secret. */
   @Test
   default void describeNamesTheStoreWithoutSecrets() {
     try (ObjectStore store = newStore()) {

@@ -1,0 +1,201 @@
+package dev.walship.restore;
+
+import dev.walship.format.CorruptSegmentException;
+import dev.walship.format.SegmentReader;
+import dev.walship.store.ObjectStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BiConsumer;
+
+/**
+ * Downloads segments in parallel but hands them out in order: at most {@code parallelism * 4}
+ * requests outstanding and at most {@code maxBytesInFlight} bytes downloaded but not yet {@link
+ * #release released}; an object counts at most half the budget, so one larger object (a big
+ * snapshot) still downloads beside the smaller ones after it. Each object is streamed to a
+ * file and opened with {@link SegmentReader#open(Path, String)}, which verifies its file checksum.
+ *
+ * <p>Not thread-safe: one consumer.
+ */
+final class OrderedDownloads implements AutoCloseable {
+
+  /** One object to fetch. */
+  record Item(String key, long sizeBytes) {}
+
+  /** One fetched and verified object; close the reader and {@link #release} its bytes when done. */
+  record Fetched(int index, Item item, Path file, SegmentReader reader) {}
+
+  private final ObjectStore store;
+  private final List<Item> items;
+  private final Path dir;
+  private final int parallelism;
+  private final long maxBytesInFlight;
+  private final BiConsumer<String, Long> onDownloaded;
+  private final ExecutorService pool;
+  private final ExecutorService parts;
+  private final Deque<CompletableFuture<Fetched>> inFlight = new ArrayDeque<>();
+  private long bytesInFlight;
+  private int next;
+  private int handedOut;
+
+  OrderedDownloads(ObjectStore store, List<Item> items, Path dir, int parallelism,
+      long maxBytesInFlight, BiConsumer<String, Long> onDownloaded) {
+    this.store = store;
+    this.items = items;
+    this.dir = dir;
+    this.parallelism = parallelism;
+    this.maxBytesInFlight = maxBytesInFlight;
+    this.onDownloaded = onDownloaded;
+    this.pool = Executors.newFixedThreadPool(parallelism, r -> {
+      Thread t = new Thread(r, "walship-download");
+      t.setDaemon(true);
+      return t;
+    });
+    this.parts = Executors.newFixedThreadPool(parallelism, r -> {
+      Thread t = new Thread(r, "walship-download-part");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  boolean hasNext() {
+    return handedOut < items.size();
+  }
+
+  /**
+   * The next object in order.
+   *
+   * @throws MissingObjectException if it is absent
+   * @throws CorruptSegmentException if it is not a valid segment (message names the key)
+   */
+  Fetched next() {
+    while (next < items.size()
+        && (inFlight.isEmpty()
+            || (bytesInFlight + charge(items.get(next)) <= maxBytesInFlight
+                && inFlight.size() < parallelism * 4))) {
+      int index = next++;
+      Item item = items.get(index);
+      bytesInFlight += charge(item);
+      inFlight.add(CompletableFuture.supplyAsync(() -> fetch(index, item), pool));
+    }
+    CompletableFuture<Fetched> f = inFlight.removeFirst();
+    handedOut++;
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  /** The consumer is done with {@code f}: its bytes no longer count against the budget. */
+  void release(Fetched f) {
+    f.reader().close();
+    try {
+      Files.deleteIfExists(f.file());
+    } catch (IOException ignored) {
+      // A temporary file; the directory is removed by the caller at the end.
+    }
+    bytesInFlight -= charge(f.item());
+  }
+
+  /**
+   * What an object counts against the budget: its size, but at most half the budget, so one
+   * object larger than the budget (a big snapshot) does not stop the ones after it from
+   * downloading meanwhile.
+   */
+  private long charge(Item item) {
+    return Math.min(item.sizeBytes(), maxBytesInFlight / 2);
+  }
+
+  private Fetched fetch(int index, Item item) {
+    Path file = dir.resolve(String.format("%08d.seg", index));
+    download(store, item, file, parts);
+    onDownloaded.accept(item.key(), item.sizeBytes());
+    try {
+      return new Fetched(index, item, file, SegmentReader.open(file, item.key()));
+    } catch (CorruptSegmentException e) {
+      if (e.getMessage() != null && e.getMessage().contains(item.key())) {
+        throw e;
+      }
+      throw new CorruptSegmentException(item.key() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Objects above this size are fetched as parallel ranged GETs of this size. */
+  static final long PART_BYTES = 8L << 20;
+
+  /**
+   * Streams {@code item} into {@code file}: one GET, or for objects larger than {@link
+   * #PART_BYTES} parallel ranged GETs of that size on {@code parts} (memory: one part per thread).
+   *
+   * @throws MissingObjectException if the object is absent
+   */
+  static void download(ObjectStore store, Item item, Path file, ExecutorService parts) {
+    if (item.sizeBytes() <= PART_BYTES) {
+      if (!store.getToFile(item.key(), file)) {
+        throw new MissingObjectException(item.key());
+      }
+      return;
+    }
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+      List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+      for (long off = 0; off < item.sizeBytes(); off += PART_BYTES) {
+        long offset = off;
+        long len = Math.min(PART_BYTES, item.sizeBytes() - off);
+        fs.add(parts.submit(() -> {
+          byte[] b = store.getRange(item.key(), offset, len)
+              .orElseThrow(() -> new MissingObjectException(item.key()));
+          if (b.length != len) {
+            throw new CorruptSegmentException(item.key() + ": object changed while downloading"
+                + " (listed " + item.sizeBytes() + " bytes, range at " + offset + " gave " + b.length + ")");
+          }
+          java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
+          long pos = offset;
+          while (buf.hasRemaining()) {
+            pos += ch.write(buf, pos);
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : fs) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          fs.forEach(x -> x.cancel(true));
+          if (e.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          throw new java.io.UncheckedIOException(new IOException(item.key(), e.getCause()));
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot write " + file, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted downloading " + item.key(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
+    parts.shutdownNow();
+    for (CompletableFuture<Fetched> f : inFlight) {
+      f.thenAccept(x -> x.reader().close());
+      f.cancel(true);
+    }
+    inFlight.clear();
+  }
+}
