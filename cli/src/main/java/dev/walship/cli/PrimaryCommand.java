@@ -56,6 +56,12 @@ public final class PrimaryCommand implements Callable<Integer> {
   @Option(names = "--truncate-pages", description = "TRUNCATE checkpoint past this many WAL frames (default 20000).")
   Long truncatePages;
 
+  @Option(
+      names = "--snapshot-interval",
+      defaultValue = "0",
+      description = "Write a periodic snapshot to snapshots/ this often, e.g. 24h (default 0 = never).")
+  String snapshotInterval;
+
   @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin API (metrics, status, wait), e.g. 127.0.0.1:9090.")
   String admin;
 
@@ -85,7 +91,8 @@ public final class PrimaryCommand implements Callable<Integer> {
         }
         long passive = checkpointPages != null ? checkpointPages : o.checkpointPages();
         long truncate = truncatePages != null ? truncatePages : Math.max(passive, o.truncatePages());
-        dbs = List.of(o.withCheckpointPages(passive, truncate));
+        dbs = List.of(o.withCheckpointPages(passive, truncate)
+            .withSnapshotInterval(PrimaryConfig.parseDuration(snapshotInterval)));
         adminAddress = admin != null ? PrimaryConfig.address(admin) : null;
       }
     } catch (PrimaryException | IllegalArgumentException e) {
