@@ -59,6 +59,10 @@ final class RestoreCommand implements Callable<Integer> {
       description = "Bytes downloaded but not yet applied (default: ${DEFAULT-VALUE}).")
   long maxBytesInFlight;
 
+  @Option(names = "--part-size", paramLabel = "BYTES", defaultValue = "0",
+      description = "Fetch objects larger than this as parallel ranged GETs of this size (0: one GET per object).")
+  long partSize;
+
   @Option(names = "--progress", paramLabel = "auto|bar|log|none", defaultValue = "auto",
       description = "Progress output (default: a bar on a terminal, log lines otherwise).")
   String progress;
@@ -92,7 +96,7 @@ final class RestoreCommand implements Callable<Integer> {
             : new RestoreProgressBar(terminal, err);
         long start = System.nanoTime();
         Restorer.Result r = new Restorer(store,
-            new Restorer.Options(parallelism, maxBytesInFlight, 512), listener)
+            new Restorer.Options(parallelism, maxBytesInFlight, 512, partSize), listener)
             .restoreTo(plan, output, force, mode);
         double seconds = (System.nanoTime() - start) / 1e9;
         out.printf("restored %s to %s: TXID %d, checksum %016x, %d objects, %.1f MiB in %.2f s (%.1f MiB/s)%n",

@@ -19,7 +19,8 @@ import java.util.function.BiConsumer;
  * Downloads segments in parallel but hands them out in order: at most {@code parallelism * 4}
  * requests outstanding and at most {@code maxBytesInFlight} bytes downloaded but not yet {@link
  * #release released}; an object counts at most half the budget, so one larger object (a big
- * snapshot) still downloads beside the smaller ones after it. Each object is streamed to a
+ * snapshot) still downloads beside the smaller ones after it. Optionally, large objects are
+ * fetched as parallel ranged GETs. Each object is streamed to a
  * file and opened with {@link SegmentReader#open(Path, String)}, which verifies its file checksum.
  *
  * <p>Not thread-safe: one consumer.
@@ -40,13 +41,15 @@ final class OrderedDownloads implements AutoCloseable {
   private final BiConsumer<String, Long> onDownloaded;
   private final ExecutorService pool;
   private final ExecutorService parts;
+  private final long partBytes;
   private final Deque<CompletableFuture<Fetched>> inFlight = new ArrayDeque<>();
   private long bytesInFlight;
   private int next;
   private int handedOut;
 
   OrderedDownloads(ObjectStore store, List<Item> items, Path dir, int parallelism,
-      long maxBytesInFlight, BiConsumer<String, Long> onDownloaded) {
+      long maxBytesInFlight, long partBytes, BiConsumer<String, Long> onDownloaded) {
+    this.partBytes = partBytes;
     this.store = store;
     this.items = items;
     this.dir = dir;
@@ -119,7 +122,7 @@ final class OrderedDownloads implements AutoCloseable {
 
   private Fetched fetch(int index, Item item) {
     Path file = dir.resolve(String.format("%08d.seg", index));
-    download(store, item, file, parts);
+    download(store, item, file, parts, partBytes);
     onDownloaded.accept(item.key(), item.sizeBytes());
     try {
       return new Fetched(index, item, file, SegmentReader.open(file, item.key()));
@@ -131,17 +134,16 @@ final class OrderedDownloads implements AutoCloseable {
     }
   }
 
-  /** Objects above this size are fetched as parallel ranged GETs of this size. */
-  static final long PART_BYTES = 8L << 20;
-
   /**
-   * Streams {@code item} into {@code file}: one GET, or for objects larger than {@link
-   * #PART_BYTES} parallel ranged GETs of that size on {@code parts} (memory: one part per thread).
+   * Streams {@code item} into {@code file}: one GET, or for objects larger than {@code partBytes}
+   * (when it is above 0) parallel ranged GETs of that size on {@code parts} (memory: one part per
+   * thread).
    *
    * @throws MissingObjectException if the object is absent
    */
-  static void download(ObjectStore store, Item item, Path file, ExecutorService parts) {
-    if (item.sizeBytes() <= PART_BYTES) {
+  static void download(ObjectStore store, Item item, Path file, ExecutorService parts, long partBytes) {
+    final long part = partBytes;
+    if (partBytes <= 0 || item.sizeBytes() <= partBytes) {
       if (!store.getToFile(item.key(), file)) {
         throw new MissingObjectException(item.key());
       }
@@ -151,9 +153,9 @@ final class OrderedDownloads implements AutoCloseable {
         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
         java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
       List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
-      for (long off = 0; off < item.sizeBytes(); off += PART_BYTES) {
+      for (long off = 0; off < item.sizeBytes(); off += part) {
         long offset = off;
-        long len = Math.min(PART_BYTES, item.sizeBytes() - off);
+        long len = Math.min(part, item.sizeBytes() - off);
         fs.add(parts.submit(() -> {
           byte[] b = store.getRange(item.key(), offset, len)
               .orElseThrow(() -> new MissingObjectException(item.key()));

@@ -78,6 +78,8 @@ public final class PageApplier implements AutoCloseable {
 
   private static final int DEFAULT_BUSY_TIMEOUT_MS = 30_000;
   private static final int WRITE_RUN_BYTES = 1 << 20;
+  private static final int PARALLEL_MIN_PAGES = 8192;
+  private static final int MAX_APPLY_THREADS = 4;
 
   private final Path file;
   private final Path stateFile;
@@ -85,6 +87,7 @@ public final class PageApplier implements AutoCloseable {
   private final Connection lock;
   private final String readerUrl;
   private volatile ApplierState state;
+  private volatile RuntimeException interrupted;
   private boolean closed;
 
   private PageApplier(Path file, Path stateFile, FileChannel channel, Connection lock, ApplierState state) {
@@ -185,8 +188,15 @@ public final class PageApplier implements AutoCloseable {
     return state.lineageId();
   }
 
-  /** Why the database was marked failed, or empty if it is healthy. */
+  /**
+   * Why the database was marked failed (or an apply failed half way and a reopen must repair
+   * it), or empty if it is healthy.
+   */
   public Optional<String> failure() {
+    RuntimeException i = interrupted;
+    if (i != null) {
+      return Optional.of("an apply failed half way (" + i.getMessage() + "); reopen to repair");
+    }
     return Optional.ofNullable(state.failure());
   }
 
@@ -233,7 +243,10 @@ public final class PageApplier implements AutoCloseable {
    *     intact at {@link #txid()}; POST_APPLY: the database is now marked failed
    * @throws IllegalArgumentException if the segments do not cover the range contiguously, or the
    *     page size differs from the file's
-   * @throws DatabaseFailedException if the database was already marked failed
+   * @throws DatabaseFailedException if the database was already marked failed, or an earlier
+   *     apply failed half way (an I/O or SQLite error while writing pages): close and reopen the
+   *     applier, which repairs it from the intent in the sidecar
+   * @throws UncheckedIOException on an I/O error while writing (then as above)
    */
   public synchronized void apply(List<SegmentRef> segments, long uptoTxid) {
     requireOpen();
@@ -273,7 +286,14 @@ public final class PageApplier implements AutoCloseable {
         s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
     pending.write(stateFile);
     state = pending;
-    long computed = writePages(segments, ranges, target.dbSizePages(), snapshot, s);
+    long computed;
+    try {
+      computed = writePages(segments, ranges, target.dbSizePages(), snapshot, s);
+    } catch (RuntimeException e) {
+      // Pages may be half written: the intent stays in the sidecar; reopening repairs it.
+      interrupted = e;
+      throw e;
+    }
     if (computed != target.checksumAfter()) {
       String why = "post-apply checksum mismatch at TXID " + uptoTxid + " applying " + keys
           + ": expected " + ChecksumChainException.hex(target.checksumAfter()) + ", computed "
@@ -463,39 +483,26 @@ public final class PageApplier implements AutoCloseable {
           checksum = before.checksum();
           oldSizePages = channel.size() / pageSize;
         }
-        byte[] newPage = new byte[pageSize];
         byte[] oldPage = new byte[pageSize];
-        byte[] page1 = null;
-        // Runs of consecutive pages are gathered and written with one call (fewer syscalls).
-        int runPages = Math.max(1, WRITE_RUN_BYTES / pageSize);
-        byte[] run = new byte[runPages * pageSize];
-        int inRun = 0;
-        long runStart = -1;
-        for (long pg : pages) {
-          long packed = chosen.get(pg);
-          SegmentReader r = segments.get((int) (packed >>> 32)).reader();
-          if (inRun > 0 && (pg != runStart + inRun || inRun == runPages)) {
-            writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
-            inRun = 0;
-          }
-          r.readPage((int) packed, newPage, 0);
-          if (pg <= oldSizePages) {
-            readFully(oldPage, (pg - 1) * pageSize);
-            checksum ^= DatabaseChecksum.pageHash(pg, oldPage, 0, pageSize);
-          }
-          checksum ^= DatabaseChecksum.pageHash(pg, newPage, 0, pageSize);
-          if (pg == 1) {
-            page1 = newPage.clone();
-            continue;
-          }
-          if (inRun == 0) {
-            runStart = pg;
-          }
-          System.arraycopy(newPage, 0, run, inRun * pageSize, pageSize);
-          inRun++;
+        byte[] page1 = chosen.containsKey(1L) ? new byte[pageSize] : null;
+        // Large batches (a snapshot) are split into contiguous slices of the sorted page numbers
+        // written in parallel: decompression and hashing dominate, positional writes are safe.
+        int slices = pages.length >= PARALLEL_MIN_PAGES
+            ? Math.min(MAX_APPLY_THREADS, Runtime.getRuntime().availableProcessors()) : 1;
+        long oldSize = oldSizePages;
+        byte[] firstPage = page1;
+        long[] partial = new long[slices];
+        if (slices <= 1) {
+          partial[0] = writeSlice(segments, chosen, pages, 0, pages.length, pageSize, oldSize, firstPage);
+        } else {
+          java.util.stream.IntStream.range(0, slices).parallel().forEach(slice -> {
+            int from = (int) ((long) pages.length * slice / slices);
+            int to = (int) ((long) pages.length * (slice + 1) / slices);
+            partial[slice] = writeSlice(segments, chosen, pages, from, to, pageSize, oldSize, firstPage);
+          });
         }
-        if (inRun > 0) {
-          writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+        for (long x : partial) {
+          checksum ^= x;
         }
         for (long pg = newSizePages + 1; pg <= oldSizePages; pg++) {
           readFully(oldPage, (pg - 1) * pageSize);
@@ -532,6 +539,54 @@ public final class PageApplier implements AutoCloseable {
       throw new UncheckedIOException("apply to " + file + " failed", e);
     } catch (SQLException e) {
       throw new UncheckedIOException(new IOException("SQLite lock on " + file + " failed", e));
+    }
+  }
+
+  /**
+   * Writes {@code pages[from, to)} (sorted page numbers; page 1 is copied into {@code page1}
+   * instead, to be written last) and returns the XOR of their old and new page hashes.
+   */
+  private long writeSlice(List<SegmentRef> segments, Map<Long, Long> chosen, long[] pages,
+      int from, int to, int pageSize, long oldSizePages, byte[] page1) {
+    try {
+      long checksum = 0;
+      byte[] newPage = new byte[pageSize];
+      byte[] oldPage = new byte[pageSize];
+      // Runs of consecutive pages are gathered and written with one call (fewer syscalls).
+      int runPages = Math.max(1, WRITE_RUN_BYTES / pageSize);
+      byte[] run = new byte[runPages * pageSize];
+      int inRun = 0;
+      long runStart = -1;
+      for (int i = from; i < to; i++) {
+        long pg = pages[i];
+        long packed = chosen.get(pg);
+        SegmentReader r = segments.get((int) (packed >>> 32)).reader();
+        if (inRun > 0 && (pg != runStart + inRun || inRun == runPages)) {
+          writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+          inRun = 0;
+        }
+        r.readPage((int) packed, newPage, 0);
+        if (pg <= oldSizePages) {
+          readFully(oldPage, (pg - 1) * pageSize);
+          checksum ^= DatabaseChecksum.pageHash(pg, oldPage, 0, pageSize);
+        }
+        checksum ^= DatabaseChecksum.pageHash(pg, newPage, 0, pageSize);
+        if (pg == 1) {
+          System.arraycopy(newPage, 0, page1, 0, pageSize);
+          continue;
+        }
+        if (inRun == 0) {
+          runStart = pg;
+        }
+        System.arraycopy(newPage, 0, run, inRun * pageSize, pageSize);
+        inRun++;
+      }
+      if (inRun > 0) {
+        writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+      }
+      return checksum;
+    } catch (IOException e) {
+      throw new UncheckedIOException("apply to " + file + " failed", e);
     }
   }
 
@@ -645,6 +700,11 @@ public final class PageApplier implements AutoCloseable {
   }
 
   private void requireHealthy() {
+    RuntimeException i = interrupted;
+    if (i != null) {
+      throw new DatabaseFailedException(file + ": an apply failed half way (" + i.getMessage()
+          + "); close and reopen the applier to repair it from the recorded intent", i);
+    }
     String f = state.failure();
     if (f != null) {
       throw new DatabaseFailedException(file + " is marked failed: " + f);

@@ -137,7 +137,7 @@ public final class Verifier {
       dir = Files.createTempDirectory(tempDir, "walship-verify-");
       SegmentReader prev = null;
       String prevKey = null;
-      try (OrderedDownloads d = new OrderedDownloads(store, items(l0), dir, parallelism, 256L << 20, (k, n) -> {})) {
+      try (OrderedDownloads d = new OrderedDownloads(store, items(l0), dir, parallelism, 256L << 20, 0, (k, n) -> {})) {
         while (d.hasNext()) {
           String key = l0.get(checked).key();
           OrderedDownloads.Fetched f;
@@ -180,7 +180,7 @@ public final class Verifier {
           d.release(f);
         }
       }
-      try (OrderedDownloads d = new OrderedDownloads(store, items(snaps), dir, parallelism, 256L << 20, (k, n) -> {})) {
+      try (OrderedDownloads d = new OrderedDownloads(store, items(snaps), dir, parallelism, 256L << 20, 0, (k, n) -> {})) {
         int i = 0;
         while (d.hasNext()) {
           String key = snaps.get(i++).key();

@@ -83,10 +83,19 @@ final class ReferenceShipper implements AutoCloseable {
   /** A new database in {@code dir}, TXID 1 uploaded as a snapshot. */
   static ReferenceShipper create(ObjectStore store, String db, Path dir, long t0, Random random)
       throws IOException {
+    return create(store, db, dir, t0, random, 0);
+  }
+
+  /** As above, the database as found also holding {@code bulkRows} rows of 3,000 random bytes. */
+  static ReferenceShipper create(ObjectStore store, String db, Path dir, long t0, Random random,
+      int bulkRows) throws IOException {
     Path file = dir.resolve(db + ".db");
     Process p = new ProcessBuilder("sqlite3", "-batch", file.toString(),
         "PRAGMA page_size=" + PAGE_SIZE + "; PRAGMA journal_mode=DELETE; PRAGMA auto_vacuum=FULL;"
-            + " CREATE TABLE markers(seq INTEGER PRIMARY KEY, payload BLOB);")
+            + " CREATE TABLE markers(seq INTEGER PRIMARY KEY, payload BLOB);"
+            + " CREATE TABLE bulk(id INTEGER PRIMARY KEY, v BLOB);"
+            + " WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " + bulkRows
+            + ") INSERT INTO bulk SELECT x, randomblob(3000) FROM c WHERE " + bulkRows + " > 0;")
         .redirectErrorStream(true).start();
     String err = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     try {

@@ -84,8 +84,7 @@ public final class RestoreBenchmark {
         System.out.println(round == 0 ? "-- warm-up round" : "-- measured round");
         for (long target : new long[] {last, last / 2 - 17}) {
           RestorePlan plan = planner.plan(tl, RestoreTarget.txid(target));
-          double rawWhole = rawGet(store, plan, work, parallelism, false);
-          double rawSeconds = rawGet(store, plan, work, parallelism, true);
+          double rawSeconds = rawGet(store, plan, work, parallelism, false);
           Path out = work.resolve("restored.db");
           Files.deleteIfExists(out);
           long start = System.nanoTime();
@@ -96,12 +95,10 @@ public final class RestoreBenchmark {
           double applyOnly = applyOnly(store, plan, work, parallelism);
           double mib = plan.totalBytes() / 1048576.0;
           System.out.printf(
-              "target TXID %d: %d objects, %.1f MiB; raw GET whole objects %.2f s (%.0f MiB/s); raw GET"
-                  + " as restore fetches (8 MiB ranged parts for large objects) %.2f s (%.0f MiB/s); restore to file "
+              "target TXID %d: %d objects, %.1f MiB; raw GET %.2f s (%.0f MiB/s); restore to file "
                   + "(download+verify+apply+integrity_check+fsync) %.2f s (%.0f MiB/s, %.2f x raw); "
                   + "download+verify+apply only %.2f s (%.2f x raw); db %.1f MiB, checksum %016x%n",
-              target, plan.objects().size(), mib, rawWhole, mib / rawWhole, rawSeconds, mib / rawSeconds,
-              restoreSeconds,
+              target, plan.objects().size(), mib, rawSeconds, mib / rawSeconds, restoreSeconds,
               mib / restoreSeconds, rawSeconds / restoreSeconds, applyOnly, rawSeconds / applyOnly,
               Files.size(out) / 1048576.0, r.checksum());
           if (applyStart < 0) {
@@ -126,7 +123,7 @@ public final class RestoreBenchmark {
       Path f = tmp.resolve((i++) + ".seg");
       fs.add(pool.submit(() -> {
         if (ranged) {
-          OrderedDownloads.download(store, new OrderedDownloads.Item(o.key(), o.sizeBytes()), f, parts);
+          OrderedDownloads.download(store, new OrderedDownloads.Item(o.key(), o.sizeBytes()), f, parts, 8L << 20);
           return true;
         }
         return store.getToFile(o.key(), f);
