@@ -24,11 +24,16 @@ import java.util.concurrent.TimeUnit;
  *       and with the agent attached (continuous mode), alternating rounds, median of each.
  *   <li>Commit-to-durable lag p50/p99 at a paced 200 commits/s, continuous and 1 s interval.
  *   <li>S3 requests per 1,000 commits (same runs) and per idle minute (measured over 20 s idle).
+ *   <li>The agent's CPU per commit in the throughput rounds (this JVM also hosts the S3 server
+ *       unless {@code -Dbench.localStore=true}): the figure that decides the throughput ratio on
+ *       a machine without a spare core.
  * </ol>
  *
  * The bucket is the in-process S3 server (S3Proxy, transient backend) on loopback.
  */
 public final class PrimaryBenchmark {
+  private static final long CHECKPOINT_PAGES = Long.getLong("bench.checkpointPages", 1000);
+
   private PrimaryBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -38,15 +43,20 @@ public final class PrimaryBenchmark {
       // 1. throughput
       List<Double> without = new ArrayList<>();
       List<Double> with = new ArrayList<>();
+      Duration tpInterval = Duration.ofMillis(Long.getLong("bench.interval", 1000));
       for (int round = 0; round < 3; round++) {
         without.add(throughput(dir.resolve("plain-" + round + ".db"), seconds, null, s3));
-        with.add(throughput(dir.resolve("shipped-" + round + ".db"), seconds, Duration.ZERO, s3));
+        with.add(throughput(dir.resolve("shipped-" + round + ".db"), seconds, tpInterval, s3));
       }
       double w0 = median(without);
       double w1 = median(with);
       System.out.printf("throughput without agent: %.0f commits/s (rounds %s)%n", w0, without);
-      System.out.printf("throughput with agent:    %.0f commits/s (rounds %s)%n", w1, with);
+      System.out.printf("throughput with agent:    %.0f commits/s (rounds %s; sync interval %d ms,"
+          + " checkpoint every %d pages)%n", w1, with, tpInterval.toMillis(), CHECKPOINT_PAGES);
       System.out.printf("ratio with/without:       %.3f%n", w1 / w0);
+      if (Boolean.getBoolean("bench.throughputOnly")) {
+        return;
+      }
       // 2 + 3. lag and requests
       for (Duration interval : List.of(Duration.ZERO, Duration.ofSeconds(1))) {
         lag(dir.resolve("lag-" + interval.toMillis() + ".db"), interval, 200, seconds * 2, s3);
@@ -61,9 +71,12 @@ public final class PrimaryBenchmark {
     DatabaseAgent agent = null;
     FlakyStore store = null;
     if (interval != null) {
-      store = new FlakyStore(s3.open("bench-" + db.getFileName()));
+      store = new FlakyStore(Boolean.getBoolean("bench.localStore")
+          ? dev.walship.store.ObjectStores.open(db.resolveSibling(db.getFileName() + ".bucket").toUri().toString())
+          : s3.open("bench-" + db.getFileName()));
       agent = agent(db, interval, store);
     }
+    long cpuBefore = processCpuNanos();
     Process p = writer(db, "max", Integer.toString(seconds));
     String line = null;
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
@@ -74,13 +87,17 @@ public final class PrimaryBenchmark {
       }
     }
     p.waitFor();
+    String[] w = line.split(" ");
+    long commits = Long.parseLong(w[1]);
     if (agent != null) {
       agent.syncNow(120_000);
+      long agentCpu = processCpuNanos() - cpuBefore;
       agent.close();
       store.delegate.close();
+      System.out.printf("  round with agent: %d commits, agent CPU (+ in-process bucket server) %.1f us"
+          + " per commit%n", commits, agentCpu / 1000.0 / commits);
     }
-    String[] w = line.split(" ");
-    return Long.parseLong(w[1]) / Double.parseDouble(w[3]);
+    return commits / Double.parseDouble(w[3]);
   }
 
   private static void lag(Path db, Duration interval, int rate, int seconds, InProcessS3 s3)
@@ -91,10 +108,11 @@ public final class PrimaryBenchmark {
     long base = agent.capturedTxid();
     long requestsBefore = store.requests();
     ConcurrentHashMap<Long, Long> durableAtMicros = new ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicLong until = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
     Thread watcher = Thread.ofPlatform().daemon().start(() -> {
       long seen = agent.durableTxid();
       try {
-        while (!Thread.currentThread().isInterrupted()) {
+        while (seen < until.get()) {
           if (agent.awaitDurable(seen + 1, 1000)) {
             Instant now = Instant.now();
             long d = agent.durableTxid();
@@ -119,8 +137,8 @@ public final class PrimaryBenchmark {
       }
     }
     p.waitFor();
-    agent.syncNow(120_000);
-    watcher.interrupt();
+    until.set(agent.syncNow(120_000));
+    watcher.join();
     long requestsBusy = store.requests() - requestsBefore;
     double[] lags = new double[commitMicros.size()];
     for (int i = 0; i < lags.length; i++) {
@@ -156,7 +174,8 @@ public final class PrimaryBenchmark {
   private static DatabaseAgent agent(Path db, Duration interval, FlakyStore store) {
     DatabaseOptions o =
         DatabaseOptions.of(db, "bench").withSyncInterval(interval)
-            .withSpoolDir(Path.of(db + ".spool"));
+            .withSpoolDir(Path.of(db + ".spool"))
+            .withCheckpointPages(CHECKPOINT_PAGES, Math.max(CHECKPOINT_PAGES, 20_000));
     DatabaseAgent a = new DatabaseAgent(o, store, new SimpleMeterRegistry(), InstantSource.system());
     a.start();
     return a;
@@ -172,6 +191,12 @@ public final class PrimaryBenchmark {
     cmd.add(db.toString());
     cmd.addAll(List.of(args));
     return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static double median(List<Double> xs) {
