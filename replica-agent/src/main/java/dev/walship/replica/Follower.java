@@ -98,6 +98,9 @@ public final class Follower implements AutoCloseable {
   /** Segments smaller than this are read into memory; larger ones go through a file. */
   private static final long INLINE_BYTES = 8L << 20;
 
+  /** How long a missing key with later keys present may stay missing before it is a gap, ms. */
+  private static final long GAP_CONFIRM_MILLIS = 10_000;
+
   /** How often a database that is unavailable for a transient reason retries, ms. */
   private static final long RETRY_MILLIS = 5_000;
 
@@ -119,6 +122,7 @@ public final class Follower implements AutoCloseable {
   private volatile long lastErrorAtMillis;
   private long lastGapCheckMillis;
   private long lastRetryMillis;
+  private long gapSuspectTxid = -1;
   private String unavailableKind;
   private long failedKeyTxid = -1;
 
@@ -173,6 +177,7 @@ public final class Follower implements AutoCloseable {
         return;
       }
       lineageId = lineage.lineageId();
+      lastGapCheckMillis = clock.millis();
       openApplier();
       if (applier == null) {
         return;
@@ -428,6 +433,15 @@ public final class Follower implements AutoCloseable {
       return PollResult.STALLED;
     }
     if (after.isEmpty()) {
+      gapSuspectTxid = -1;
+      return healthAfterWait();
+    }
+    if (gapSuspectTxid != t) {
+      // A later key exists but ours does not (yet): an upload may still be in flight. Only a gap
+      // that is still there on a second look, a little later, is declared.
+      gapSuspectTxid = t;
+      long confirm = Math.min(settings.gapCheckInterval().toMillis(), GAP_CONFIRM_MILLIS);
+      lastGapCheckMillis = now - settings.gapCheckInterval().toMillis() + confirm;
       return healthAfterWait();
     }
     String why =

@@ -178,6 +178,11 @@ public final class ReplicaHttpServer implements AutoCloseable {
       sendError(ex, 404, "NOT_FOUND", "no such endpoint: " + method + " " + path);
       return;
     }
+    Optional<ServedDatabase> found = catalog.find(db);
+    if (found.isEmpty()) {
+      sendError(ex, 404, "DATABASE_NOT_FOUND", "this replica has no database named '" + db + "'");
+      return;
+    }
     if (rest.equals("/v2") || rest.equals("/v3") || rest.equals("/v2/") || rest.equals("/v3/")) {
       if (!method.equals("GET")) {
         sendError(ex, 405, "METHOD_NOT_ALLOWED", "use GET " + path);
@@ -188,11 +193,6 @@ public final class ReplicaHttpServer implements AutoCloseable {
     }
     if (!method.equals("POST")) {
       sendError(ex, 405, "METHOD_NOT_ALLOWED", "use POST " + path);
-      return;
-    }
-    Optional<ServedDatabase> found = catalog.find(db);
-    if (found.isEmpty()) {
-      sendError(ex, 404, "DATABASE_NOT_FOUND", "this replica has no database named '" + db + "'");
       return;
     }
     pipeline(ex, found.get());

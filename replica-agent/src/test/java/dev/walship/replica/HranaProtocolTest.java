@@ -209,6 +209,7 @@ class HranaProtocolTest {
     assertEquals(200, f.get("/v2").statusCode());
     assertEquals(200, f.get("/v3").statusCode());
     assertEquals(200, f.get("/db/chinook/v3").statusCode());
+    assertEquals(404, f.get("/db/nope/v2").statusCode());
     assertEquals(200, f.get("/health").statusCode());
     JsonNode routed = pipeline("/db/chinook/v2/pipeline", "{\"baton\":null,\"requests\":[" + exec("SELECT 1") + "]}");
     assertEquals("ok", routed.path("results").path(0).path("type").asText());
