@@ -28,7 +28,8 @@ import picocli.CommandLine.Command;
       RestoreCommand.class,
       BranchCommand.class,
       LsCommand.class,
-      VerifyCommand.class
+      VerifyCommand.class,
+      DemoCommand.class
     })
 public final class Walship implements Runnable {
 
