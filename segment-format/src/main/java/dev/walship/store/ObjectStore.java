@@ -79,6 +79,13 @@ public interface ObjectStore extends AutoCloseable {
    * quoted or not); returns the new ETag. Used for compare-and-swap on small objects such as the
    * lease: of two writers holding the same ETag at most one succeeds.
    *
+   * <p>Ambiguity: after a timeout or lost response the write may have landed unseen. A retry that
+   * then fails its precondition but finds exactly {@code data} stored counts as success; one that
+   * finds other bytes reports {@link PreconditionFailedException} even if the first attempt had
+   * landed and was then overwritten. So make the bytes of every conditional write unique to its
+   * writer (the lease carries its holder id), and treat a lost precondition as "re-read before
+   * deciding", never as proof that nothing was written.
+   *
    * @throws PreconditionFailedException if the object is missing or its ETag differs
    * @throws IllegalArgumentException if {@code expectedEtag} is null or empty
    */

@@ -422,6 +422,64 @@ public interface ObjectStoreContract {
     }
   }
 
+  /**
+   * Compare-and-swap: threads increment a counter with read / putIfMatch / re-read on conflict. No
+   * two writers may both succeed from the same version (each successful value is won once), and no
+   * success is lost (the final value is at least the number of successes; it equals it unless a
+   * write landed while reporting failure, which a retrying store cannot always tell). Each writer's
+   * bytes carry its id, as walship's lease carries its holder.
+   */
+  @Test
+  default void racingIfMatchWritersNeverLoseAnUpdate() throws Exception {
+    int threads = 4;
+    int perThread = 10;
+    try (ObjectStore store = newStore()) {
+      store.put("db/counter", utf8("0"));
+      List<Integer> won = new ArrayList<>();
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<List<Integer>>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          String writer = "writer-" + t;
+          results.add(
+              pool.submit(
+                  () -> {
+                    go.await();
+                    List<Integer> mine = new ArrayList<>();
+                    while (mine.size() < perThread) {
+                      StoredObject current = store.get("db/counter").orElseThrow();
+                      int value =
+                          Integer.parseInt(
+                              new String(current.data(), StandardCharsets.UTF_8).split(" ")[0]);
+                      try {
+                        store.putIfMatch(
+                            "db/counter", utf8((value + 1) + " " + writer), current.etag());
+                        mine.add(value + 1);
+                      } catch (PreconditionFailedException lost) {
+                        // another writer moved the counter: re-read
+                      }
+                    }
+                    return mine;
+                  }));
+        }
+        go.countDown();
+        for (Future<List<Integer>> result : results) {
+          won.addAll(result.get(60, TimeUnit.SECONDS));
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals(
+          won.size(), new java.util.HashSet<>(won).size(), "a version was won twice: " + won);
+      int last =
+          Integer.parseInt(
+              new String(store.get("db/counter").orElseThrow().data(), StandardCharsets.UTF_8)
+                  .split(" ")[0]);
+      assertTrue(last >= threads * perThread, "lost updates: counter " + last);
+    }
+  }
+
   /** Keys with slashes are flat names: a 'directory' is not an object, and '-' sorts before '/'. */
   @Test
   default void keysWithSlashesAreFlatNames() {
