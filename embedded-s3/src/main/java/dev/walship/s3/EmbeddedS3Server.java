@@ -40,6 +40,9 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * directory). Unless given, the secret key is random per server, so nothing secret needs to be
  * printed or configured: pass {@link #credentials()} to the code that signs requests.
  *
+ * <p>Conditional writes are atomic like S3's: {@code If-None-Match: *} natively, {@code If-Match}
+ * through {@link AtomicConditionalBlobStore} (S3Proxy 4.1.0 alone checks it non-atomically).
+ *
  * <p>Thread-safe once started. {@link #close()} stops the server and releases its port.
  */
 public final class EmbeddedS3Server implements AutoCloseable {
@@ -96,7 +99,7 @@ public final class EmbeddedS3Server implements AutoCloseable {
       }
     }
     try {
-      blobStore = BlobStores.create(provider, properties);
+      blobStore = new AtomicConditionalBlobStore(BlobStores.create(provider, properties));
       if (!blobStore.containerExists(bucket)) {
         blobStore.createContainer(bucket);
       }
