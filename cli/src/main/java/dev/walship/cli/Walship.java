@@ -29,7 +29,8 @@ import picocli.CommandLine.Command;
       BranchCommand.class,
       LsCommand.class,
       VerifyCommand.class,
-      DemoCommand.class
+      DemoCommand.class,
+      BenchCommand.class
     })
 public final class Walship implements Runnable {
 
