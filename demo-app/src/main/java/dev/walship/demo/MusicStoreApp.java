@@ -51,7 +51,9 @@ import java.util.concurrent.locks.LockSupport;
  * used at all.
  *
  * <p>Usage: {@code MusicStoreApp --db PATH --log PATH [--workload sell|rows] [--rate PER_SECOND
- * (0 = as fast as possible)] [--duration SECONDS] [--synchronous NORMAL|FULL] [--seed N]}
+ * (0 = as fast as possible)] [--duration SECONDS] [--synchronous NORMAL|FULL] [--seed N]
+ * [--until-killed]}; {@code --until-killed} ignores standard input and stops on SIGTERM (for a
+ * container).
  */
 public final class MusicStoreApp {
   private final Connection db;
@@ -76,6 +78,7 @@ public final class MusicStoreApp {
     double duration = 0;
     String synchronous = "NORMAL";
     long seed = System.nanoTime();
+    boolean untilKilled = false;
     for (int i = 0; i < args.length; i++) {
       String v = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -86,6 +89,10 @@ public final class MusicStoreApp {
         case "--duration" -> duration = Double.parseDouble(v);
         case "--synchronous" -> synchronous = v;
         case "--seed" -> seed = Long.parseLong(v);
+        case "--until-killed" -> {
+          untilKilled = true;
+          i--;
+        }
         default -> {
           System.err.println("MusicStoreApp: unknown argument " + args[i]);
           System.exit(2);
@@ -96,12 +103,25 @@ public final class MusicStoreApp {
     if (dbPath == null || logPath == null || !List.of("sell", "rows").contains(workload)
         || !List.of("NORMAL", "FULL", "OFF").contains(synchronous)) {
       System.err.println("usage: MusicStoreApp --db PATH --log PATH [--workload sell|rows]"
-          + " [--rate N] [--duration S] [--synchronous NORMAL|FULL|OFF] [--seed N]");
+          + " [--rate N] [--duration S] [--synchronous NORMAL|FULL|OFF] [--seed N] [--until-killed]");
       System.exit(2);
     }
-    Thread stdinWatcher = new Thread(MusicStoreApp::watchStdin, "stdin-watcher");
-    stdinWatcher.setDaemon(true);
-    stdinWatcher.start();
+    if (untilKilled) {
+      // A container: no stdin to watch; SIGTERM stops after the current transaction.
+      Thread main = Thread.currentThread();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        stop = true;
+        try {
+          main.join(3000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "stop-on-sigterm"));
+    } else {
+      Thread stdinWatcher = new Thread(MusicStoreApp::watchStdin, "stdin-watcher");
+      stdinWatcher.setDaemon(true);
+      stdinWatcher.start();
+    }
     try (Connection c = DriverManager.getConnection(
             "jdbc:sqlite:" + dbPath + "?transaction_mode=IMMEDIATE");
         BufferedWriter w = Files.newBufferedWriter(logPath, StandardCharsets.UTF_8)) {
