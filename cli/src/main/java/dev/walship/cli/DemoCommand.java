@@ -103,6 +103,9 @@ public final class DemoCommand implements Callable<Integer> {
     Thread hook = new Thread(() -> {
       if (interrupted.compareAndSet(false, true)) {
         stopEverything();
+        if (temporary) {
+          deleteTree(work);
+        }
         System.err.println("walship demo: interrupted; app process, agents and S3 server stopped");
       }
     }, "walship-demo-shutdown");

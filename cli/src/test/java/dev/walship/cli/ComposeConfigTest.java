@@ -52,7 +52,7 @@ class ComposeConfigTest {
 
   @Test
   void walshipConfigsLoadWithTheRealParsers() {
-    PrimaryConfig p = PrimaryConfig.load(COMPOSE.resolve("primary.yml"), Map.of()::get);
+    PrimaryConfig p = PrimaryConfig.load(COMPOSE.resolve("primary.yml"), Map.<String, String>of()::get);
     assertEquals(1, p.databases().size());
     assertEquals("chinook", p.databases().get(0).name());
     assertEquals(Path.of("/data/chinook.db"), p.databases().get(0).path());
