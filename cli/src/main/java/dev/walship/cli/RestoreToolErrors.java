@@ -1,6 +1,7 @@
 package dev.walship.cli;
 
 import dev.walship.format.CorruptSegmentException;
+import dev.walship.format.InvalidBucketObjectException;
 import dev.walship.restore.Brancher;
 import dev.walship.restore.ChecksumChainException;
 import dev.walship.restore.DatabaseFailedException;
@@ -25,7 +26,8 @@ final class RestoreToolErrors {
     try {
       return body.call();
     } catch (RestoreTargetException | MissingObjectException | MissingHistoryException
-        | CorruptSegmentException | ChecksumChainException | DatabaseFailedException
+        | CorruptSegmentException | InvalidBucketObjectException | ChecksumChainException
+        | DatabaseFailedException
         | NoSuchDatabaseException | Restorer.FileAlreadyExistsWithoutForceException
         | Brancher.BranchExistsException | ObjectStoreException | IllegalArgumentException
         | IllegalStateException | UncheckedIOException e) {

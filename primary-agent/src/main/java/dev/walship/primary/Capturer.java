@@ -252,6 +252,12 @@ public final class Capturer implements Closeable {
               + " resuming without a snapshot", dbPath, pos.lastTxid(), match, txs.size());
       return false;
     }
+    if (!pos.empty()) {
+      log.warn("{}: no local state matches the lineage at TXID {} (checksum {}): database file"
+              + " holds {} pages (checksum {}), WAL holds {} commits (last state checksum {})",
+          dbPath, pos.lastTxid(), DatabaseChecksum.toHex(pos.checksum()), base.sizePages(),
+          DatabaseChecksum.toHex(base.checksum()), txs.size(), DatabaseChecksum.toHex(work.checksum()));
+    }
     hashes = base;
     for (WalTransaction tx : txs) {
       applyHashes(hashes, tx, walIndex, false);

@@ -73,6 +73,7 @@ public final class DatabaseAgent implements AutoCloseable {
   private Thread captureThread;
   private Thread uploadThread;
   private long lastCutMillis = Long.MIN_VALUE / 2;
+  private volatile long recoveries;
 
   /**
    * @param store the bucket (root = the target URL); not closed by this agent
@@ -205,6 +206,10 @@ public final class DatabaseAgent implements AutoCloseable {
           syncRequest = null; // everything captured is cut: the caller waits for durability
           req.complete(capturer.lastTxid());
         }
+        if (o != Checkpointer.Outcome.NOT_NEEDED) {
+          log.info("{}: checkpoint {} (WAL frames now {}, captured TXID {})", options.name(), o,
+              capturer.walFrames(), capturer.lastTxid());
+        }
         if (o == Checkpointer.Outcome.PASSIVE || o == Checkpointer.Outcome.PARTIAL) {
           checkpointsPassive.increment();
         } else if (o == Checkpointer.Outcome.TRUNCATE) {
@@ -233,6 +238,7 @@ public final class DatabaseAgent implements AutoCloseable {
 
   private void recover(RuntimeException cause) {
     state = "RECOVERING";
+    recoveries++;
     lastError = String.valueOf(cause.getMessage());
     BucketPosition from = builder.abandonIncomplete();
     log.error("{}: capture failed ({}); reopening and resyncing from TXID {} — commits after it"
@@ -356,6 +362,7 @@ public final class DatabaseAgent implements AutoCloseable {
         walBytes,
         checkpointer.passiveCount(),
         capturer.snapshots(),
+        capturer.resyncs() + recoveries,
         lastError);
   }
 

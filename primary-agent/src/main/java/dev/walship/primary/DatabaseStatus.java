@@ -12,6 +12,8 @@ package dev.walship.primary;
  * @param walBytes size of the {@code -wal} file
  * @param checkpoints checkpoints the agent ran (PASSIVE, including partial)
  * @param snapshots snapshots taken (initial and resync)
+ * @param resyncs resyncs after start-up (an unexpected WAL restart, a replaced database file, a
+ *     capture error); each either matched the lineage or took a snapshot
  * @param lastError last error message, or null
  */
 public record DatabaseStatus(
@@ -24,4 +26,5 @@ public record DatabaseStatus(
     long walBytes,
     long checkpoints,
     long snapshots,
+    long resyncs,
     String lastError) {}

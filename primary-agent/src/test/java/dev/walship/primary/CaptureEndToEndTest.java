@@ -55,6 +55,7 @@ class CaptureEndToEndTest {
     }
     agent.syncNow(30_000);
     assertTrue(agent.status().checkpoints() > 0, "the agent checkpointed");
+    assertEquals(0, agent.status().resyncs(), "every WAL restart was expected");
     agent.close();
     BucketReplay.Result r = h.assertBucketEqualsApp("app", db);
     assertEquals(1, r.snapshotsInL0(), "only the initial snapshot");

@@ -106,6 +106,52 @@ class ResilienceTest {
   }
 
   @Test
+  void anIdleDatabaseMakesNoRequest() throws Exception {
+    Path db = dir.resolve("app.db");
+    FlakyStore counting = new FlakyStore(h.store);
+    try (AppProcess app = AppProcess.start(db, 0)) {
+      app.run("sql CREATE TABLE t(x)");
+      DatabaseAgent a =
+          h.start(h.options(db).withSyncInterval(Duration.ofMillis(200)), counting,
+              InstantSource.system());
+      app.run("sql INSERT INTO t VALUES (1)");
+      a.syncNow(30_000);
+      long before = counting.requests();
+      await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
+          .until(() -> counting.requests() == before);
+      app.run("sql INSERT INTO t VALUES (2)");
+      a.syncNow(30_000);
+      assertEquals(before + 1, counting.requests(), "one PUT for one commit after idling");
+    }
+  }
+
+  @Test
+  void aDatabaseReplacedUnderneathIsResynced() throws Exception {
+    Path db = dir.resolve("app.db");
+    DatabaseAgent a;
+    try (AppProcess app = AppProcess.start(db, 0)) {
+      app.run("sql CREATE TABLE t(x)");
+      a = h.start(h.options(db));
+      app.run("sql INSERT INTO t VALUES (1)");
+      a.syncNow(30_000);
+    }
+    // an operator restores another file over it (new inode), with its WAL files gone
+    Path other = dir.resolve("other.db");
+    Sqlite3.run(other, "CREATE TABLE restored(y); INSERT INTO restored VALUES ('from backup');");
+    java.nio.file.Files.move(other, db, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    java.nio.file.Files.deleteIfExists(Path.of(db + "-wal"));
+    java.nio.file.Files.deleteIfExists(Path.of(db + "-shm"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> a.status().snapshots() == 2);
+    try (AppProcess app = AppProcess.start(db, 0)) {
+      app.run("sql INSERT INTO restored VALUES ('after')");
+    }
+    a.syncNow(30_000);
+    a.close();
+    BucketReplay.Result r = h.assertBucketEqualsApp("app", db);
+    assertEquals(2, r.snapshotsInL0());
+  }
+
+  @Test
   void aSecondPrimaryRefusesToStartNamingTheHolder() throws Exception {
     Path db = dir.resolve("app.db");
     try (AppProcess app = AppProcess.start(db, 0)) {

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * A caught-up follower makes one GET per poll, of exactly {@code {db}/L0/{txid+1:016x}.seg} (a
  * cheap 404 while nothing is new); it never LISTs per poll. LIST (with {@code start-after}) is used
  * only to bootstrap and, every {@link Settings#gapCheckInterval()} while the expected key stays
- * absent, to see whether a later segment exists (a gap: history the replica needs was deleted).
+ * absent, to see whether a later segment exists (a gap: history the replica needs was deleted);
+ * the same check GETs {@code lineage.json} to notice a database replaced under the same name.
  *
  * <h2>Failures</h2>
  *
@@ -94,6 +95,12 @@ public final class Follower implements AutoCloseable {
     UNAVAILABLE
   }
 
+  /** Segments smaller than this are read into memory; larger ones go through a file. */
+  private static final long INLINE_BYTES = 8L << 20;
+
+  /** How often a database that is unavailable for a transient reason retries, ms. */
+  private static final long RETRY_MILLIS = 5_000;
+
   private final String db;
   private final ObjectStore store;
   private final Path file;
@@ -105,11 +112,14 @@ public final class Follower implements AutoCloseable {
   private final ReplicaMetrics metrics;
   private final RestorePlanner planner;
   private PageApplier applier;
+  private volatile long appliedTxid;
   private String lineageId;
   private volatile boolean caughtUp;
   private volatile String lastError;
   private volatile long lastErrorAtMillis;
   private long lastGapCheckMillis;
+  private long lastRetryMillis;
+  private String unavailableKind;
   private long failedKeyTxid = -1;
 
   /**
@@ -167,6 +177,7 @@ public final class Follower implements AutoCloseable {
       if (applier == null) {
         return;
       }
+      appliedTxid = applier.txid();
       if (applier.txid() == 0) {
         bootstrap();
       } else {
@@ -182,9 +193,40 @@ public final class Follower implements AutoCloseable {
 
   /** One poll: applies every segment already in the bucket after the served TXID. */
   public PollResult poll() {
-    if (applier == null) {
+    if (applier == null && appliedTxid == 0) {
+      long now = clock.millis();
+      if (lastRetryMillis != 0 && now - lastRetryMillis < RETRY_MILLIS) {
+        return PollResult.UNAVAILABLE;
+      }
+      lastRetryMillis = now;
       start();
       if (applier == null || applier.txid() == 0) {
+        return PollResult.UNAVAILABLE;
+      }
+    }
+    if (served.health().state() == ServedDatabase.Health.State.UNAVAILABLE && transientKind()) {
+      // Bootstrap, open or I/O failed without proving the file wrong: retry now and then.
+      long now = clock.millis();
+      if (now - lastRetryMillis < RETRY_MILLIS) {
+        return PollResult.UNAVAILABLE;
+      }
+      lastRetryMillis = now;
+      if (applier != null && appliedTxid == 0) {
+        bootstrap();
+      } else if (applier != null) {
+        closeApplier();
+        try {
+          openApplier(); // repairs an interrupted apply, verifying the checksum
+        } catch (IOException | RuntimeException e) {
+          unavailable("io", "reopening " + file + " failed: " + e.getMessage());
+          return PollResult.UNAVAILABLE;
+        }
+        if (applier != null) {
+          appliedTxid = applier.txid();
+          publish(appliedTxid, served.commitTimeMillis());
+        }
+      }
+      if (served.health().state() == ServedDatabase.Health.State.UNAVAILABLE) {
         return PollResult.UNAVAILABLE;
       }
     }
@@ -212,28 +254,41 @@ public final class Follower implements AutoCloseable {
   }
 
   private PollResult step() {
-    long t = applier.txid();
+    long t = appliedTxid;
     String key = BucketLayout.level0Key(db, t + 1);
     Path tmp = workDir.resolve(BucketLayout.hex(t + 1) + ".seg");
-    boolean found;
-    try {
-      found = store.getToFile(key, tmp);
-    } catch (ObjectStoreException e) {
-      recordError("store", "GET " + key + " failed: " + e.getMessage());
-      return PollResult.STALLED;
-    }
-    metrics.get(found);
-    if (!found) {
-      caughtUp = true;
-      return checkGap(t, key);
-    }
-    metrics.fetched();
     List<PageApplier.SegmentRef> batch = new ArrayList<>();
     List<Path> files = new ArrayList<>();
     files.add(tmp);
     try {
-      SegmentReader reader = SegmentReader.open(tmp, key);
+      SegmentReader reader;
+      try {
+        reader = fetch(key, tmp);
+      } catch (ObjectStoreException e) {
+        caughtUp = false; // unknown: lag now counts from the last applied commit
+        recordError("store", "GET " + key + " failed: " + e.getMessage());
+        return PollResult.STALLED;
+      }
+      if (reader == null) {
+        caughtUp = true;
+        return checkGap(t, key);
+      }
       batch.add(new PageApplier.SegmentRef(key, reader));
+      if (applier == null) {
+        // Closed while idle (see releaseHandles): reopen; a pending intent is repaired first.
+        try {
+          openApplier();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        if (applier == null) {
+          return PollResult.UNAVAILABLE;
+        }
+        appliedTxid = applier.txid();
+        if (appliedTxid != t) {
+          return PollResult.APPLIED;
+        }
+      }
       if (reader.firstTxid() != t + 1) {
         return stall(
             "corrupt",
@@ -247,7 +302,8 @@ public final class Follower implements AutoCloseable {
       w.lock();
       try {
         applier.apply(batch, lastReader.lastTxid());
-        publish(applier.txid(), last.commitTimeMillis());
+        appliedTxid = applier.txid();
+        publish(appliedTxid, last.commitTimeMillis());
       } finally {
         w.unlock();
       }
@@ -281,6 +337,34 @@ public final class Follower implements AutoCloseable {
   }
 
   /**
+   * GETs a segment: small ones (the usual level-0 segment) straight into memory with one ranged
+   * GET and no disk write; one larger than {@link #INLINE_BYTES} (a resync snapshot) is fetched
+   * again into {@code tmp} and memory-mapped, so memory stays bounded.
+   *
+   * @return the opened (verified) reader, or null if the object does not exist (a cheap 404)
+   * @throws CorruptSegmentException if the object is not a valid segment
+   */
+  private SegmentReader fetch(String key, Path tmp) {
+    long start = System.nanoTime();
+    Optional<byte[]> head = store.getRange(key, 0, INLINE_BYTES);
+    metrics.fetchTime(System.nanoTime() - start);
+    metrics.get(head.isPresent());
+    if (head.isEmpty()) {
+      return null;
+    }
+    metrics.fetched();
+    if (head.get().length < INLINE_BYTES) {
+      return SegmentReader.open(head.get(), key);
+    }
+    boolean found = store.getToFile(key, tmp);
+    metrics.get(found);
+    if (!found) {
+      return null;
+    }
+    return SegmentReader.open(tmp, key);
+  }
+
+  /**
    * When the replica is behind, GETs the segments that follow the first one (up to {@link
    * Settings#maxSegmentsPerApply()}) so they are applied in one step: one lock, one fsync. Stops
    * at the first absent, unreadable or non-contiguous object; the next step deals with it.
@@ -290,22 +374,14 @@ public final class Follower implements AutoCloseable {
       long next = batch.get(batch.size() - 1).reader().lastTxid() + 1;
       String key = BucketLayout.level0Key(db, next);
       Path tmp = workDir.resolve(BucketLayout.hex(next) + ".seg");
-      boolean found;
-      try {
-        found = store.getToFile(key, tmp);
-      } catch (ObjectStoreException e) {
-        return;
-      }
-      metrics.get(found);
-      if (!found) {
-        return;
-      }
       files.add(tmp);
-      metrics.fetched();
       SegmentReader r;
       try {
-        r = SegmentReader.open(tmp, key);
-      } catch (CorruptSegmentException e) {
+        r = fetch(key, tmp);
+      } catch (ObjectStoreException | CorruptSegmentException e) {
+        return;
+      }
+      if (r == null) {
         return;
       }
       if (r.firstTxid() != next || r.kind() != dev.walship.format.SegmentKind.INCREMENTAL) {
@@ -323,6 +399,23 @@ public final class Follower implements AutoCloseable {
       return healthAfterWait();
     }
     lastGapCheckMillis = now;
+    Lineage current;
+    try {
+      current = fetchLineage();
+    } catch (ObjectStoreException | IllegalArgumentException e) {
+      recordError("store", "GET " + BucketLayout.lineageKey(db) + " failed: " + e.getMessage());
+      return PollResult.STALLED;
+    }
+    if (current != null && lineageId != null && !current.lineageId().equals(lineageId)) {
+      String why =
+          "the database was replaced in the bucket: lineage " + current.lineageId()
+              + " instead of " + lineageId;
+      if (settings.autoRebootstrap()) {
+        rebootstrap(why);
+        return PollResult.APPLIED;
+      }
+      return stall("lineage", why);
+    }
     List<ObjectInfo> after;
     try {
       after =
@@ -355,7 +448,7 @@ public final class Follower implements AutoCloseable {
   }
 
   private PollResult stall(String kind, String why) {
-    long t = applier.txid();
+    long t = appliedTxid;
     if (failedKeyTxid != t + 1) {
       LOG.error("{}: stopped at TXID {}: {}", db, t, why);
       failedKeyTxid = t + 1;
@@ -368,7 +461,17 @@ public final class Follower implements AutoCloseable {
     return PollResult.STALLED;
   }
 
+  /** Whether the last UNAVAILABLE cause may go away by itself (nothing says the file is wrong). */
+  private boolean transientKind() {
+    return unavailableKind != null
+        && (unavailableKind.equals("bootstrap")
+            || unavailableKind.equals("io")
+            || unavailableKind.equals("store")
+            || unavailableKind.equals("open"));
+  }
+
   private void unavailable(String kind, String why) {
+    unavailableKind = kind;
     LOG.error("{}: not served: {}", db, why);
     recordError(kind, why);
     served.health(ServedDatabase.Health.State.UNAVAILABLE, why);
@@ -469,7 +572,8 @@ public final class Follower implements AutoCloseable {
       for (int i = 0; i < plan.objects().size(); i++) {
         metrics.fetched();
       }
-      publish(applier.txid(), plan.targetCommitTimeMillis());
+      appliedTxid = applier.txid();
+      publish(appliedTxid, plan.targetCommitTimeMillis());
       LOG.info(
           "{}: bootstrapped to TXID {} from {} objects ({} bytes)",
           db, applier.txid(), plan.objects().size(), plan.totalBytes());
@@ -495,7 +599,19 @@ public final class Follower implements AutoCloseable {
       closeApplier();
       deleteReplicaFiles();
       Lineage lineage = fetchLineage();
-      lineageId = lineage == null ? null : lineage.lineageId();
+      String newId = lineage == null ? null : lineage.lineageId();
+      if (newId != null && !newId.equals(lineageId)) {
+        LOG.warn("{}: now following lineage {} (was {}); TXIDs start again", db, newId, lineageId);
+        Lock w = served.applyLock().writeLock();
+        w.lock();
+        try {
+          served.newLineage();
+        } finally {
+          w.unlock();
+        }
+      }
+      lineageId = newId;
+      appliedTxid = 0;
       applier = PageApplier.open(file, lineageId, this::fetchSegment);
     } catch (IOException | RuntimeException e) {
       unavailable("bootstrap", "re-bootstrap failed: " + e.getMessage());
@@ -529,6 +645,34 @@ public final class Follower implements AutoCloseable {
     } catch (IOException e) {
       LOG.debug("cannot delete {}: {}", p, e.getMessage());
     }
+  }
+
+  /**
+   * Closes the applier (its file descriptor and SQLite connection) and idle read connections of an
+   * idle database, so a replica of many databases keeps only the busy ones open. Refused while a
+   * read connection is in use. Call from the thread that polls (or with the same lock).
+   *
+   * @return true if nothing is held open any more
+   */
+  public boolean releaseHandles() {
+    if (applier == null) {
+      served.closeIdleConnections();
+      return true;
+    }
+    ServedDatabase.Health.State state = served.health().state();
+    if (state == ServedDatabase.Health.State.UNAVAILABLE) {
+      return false;
+    }
+    return served.whenNoConnections(
+        () -> {
+          applier.close();
+          applier = null;
+        });
+  }
+
+  /** True while the applier (and so the file) is open. */
+  public boolean handlesOpen() {
+    return applier != null;
   }
 
   /** Seconds the served data may be behind the primary: 0 when caught up. */

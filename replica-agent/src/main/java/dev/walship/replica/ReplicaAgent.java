@@ -52,7 +52,7 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
   private final HranaStreams streams;
   private final Map<String, Follower> followers = new ConcurrentHashMap<>();
   private final Map<String, ScheduledFuture<?>> polls = new ConcurrentHashMap<>();
-  private final Cache<String, ServedDatabase> openPools;
+  private final Cache<String, Follower> openHandles;
   private ReplicaHttpServer server;
   private ScheduledFuture<?> discovery;
   private ScheduledFuture<?> sweeper;
@@ -78,15 +78,15 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
     this.registry = registry;
     this.nanoTime = nanoTime;
     this.streams = new HranaStreams(config.limits(), nanoTime, new SecureRandom());
-    this.openPools =
+    this.openHandles =
         Caffeine.newBuilder()
             .maximumSize(config.maxOpenDatabases())
             .expireAfterAccess(Duration.ofMinutes(1).plus(config.limits().streamIdleTimeout()))
             .executor(scheduler)
             .removalListener(
-                (String name, ServedDatabase db, RemovalCause cause) -> {
-                  if (db != null && cause.wasEvicted()) {
-                    db.closeIdleConnections();
+                (String name, Follower f, RemovalCause cause) -> {
+                  if (f != null && cause.wasEvicted()) {
+                    release(f);
                   }
                 })
             .build();
@@ -145,6 +145,7 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
             nanoTime);
     followers.put(db, f);
     f.start();
+    openHandles.put(db, f);
     long every = config.pollInterval().toMillis();
     polls.put(
         db,
@@ -153,10 +154,31 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
     LOG.info("following {} (TXID {}, {})", db, f.served().txid(), f.served().health().state());
   }
 
+  /** Closes an evicted database's applier and read connections; in use: keep it for later. */
+  private void release(Follower f) {
+    boolean released;
+    synchronized (f) {
+      released = f.releaseHandles();
+    }
+    if (!released && followers.get(f.name()) == f) {
+      openHandles.put(f.name(), f);
+    }
+  }
+
+  /** Followers whose files are open now (the cache's bound applies, give or take evictions in flight). */
+  public long openDatabases() {
+    openHandles.cleanUp();
+    return followers.values().stream().filter(Follower::handlesOpen).count();
+  }
+
   private void pollSafely(Follower f) {
     try {
+      Follower.PollResult r;
       synchronized (f) {
-        f.poll();
+        r = f.poll();
+      }
+      if (r == Follower.PollResult.APPLIED) {
+        openHandles.put(f.name(), f);
       }
     } catch (RuntimeException e) {
       // A bug or an unexpected store failure must not cancel the schedule: say what stopped.
@@ -166,7 +188,8 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
 
   /**
    * Databases under the prefix: one LIST per database, skipping past each one's keys with {@code
-   * start-after} ({@code db + "/\uffff"}), keeping those with a {@code lineage.json}.
+   * start-after} {@code db + "0"} ('0' is the character right after '/', so every {@code db/...}
+   * key sorts before it), keeping those with a {@code lineage.json}.
    */
   List<String> discover() {
     List<String> found = new ArrayList<>();
@@ -186,7 +209,7 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
       if (store.head(BucketLayout.lineageKey(db)).isPresent()) {
         found.add(db);
       }
-      after = db + "/\uffff";
+      after = db + "0";
     }
     LOG.info("discovered {} database(s) under {}", found.size(), store.describe());
     return found;
@@ -208,7 +231,8 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
     if (f == null) {
       return Optional.empty();
     }
-    return Optional.of(openPools.get(name, n -> f.served()));
+    openHandles.get(name, n -> f);
+    return Optional.of(f.served());
   }
 
   @Override

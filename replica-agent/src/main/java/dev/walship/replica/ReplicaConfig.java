@@ -109,6 +109,12 @@ public record ReplicaConfig(
         readConnections, maxOpenDatabases, httpThreads);
   }
 
+  public ReplicaConfig withCapacity(int readConnectionsPerDb, int openDatabases) {
+    return new ReplicaConfig(source, dir, listen, databases, defaultDatabase, pollInterval,
+        gapCheckInterval, discoveryInterval, autoRebootstrap, minTxidTimeout, limits,
+        readConnectionsPerDb, openDatabases, httpThreads);
+  }
+
   public ReplicaConfig withReads(Duration minTxidWait, HranaLimits hranaLimits) {
     return new ReplicaConfig(source, dir, listen, databases, defaultDatabase, pollInterval,
         gapCheckInterval, discoveryInterval, autoRebootstrap, minTxidWait, hranaLimits,

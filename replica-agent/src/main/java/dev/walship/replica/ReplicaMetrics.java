@@ -20,6 +20,7 @@ final class ReplicaMetrics {
   private final MeterRegistry registry;
   private final String db;
   private final Timer apply;
+  private final Timer fetch;
   private final Counter objectsFetched;
   private final Counter gets;
   private final Counter lists;
@@ -46,6 +47,11 @@ final class ReplicaMetrics {
             .description("time to verify and apply one fetched segment")
             .tag("db", db)
             .register(registry);
+    this.fetch =
+        Timer.builder("walship_replica_fetch")
+            .description("time of one GET of a segment (found or 404)")
+            .tag("db", db)
+            .register(registry);
     this.objectsFetched =
         Counter.builder("walship_replica_objects_fetched")
             .description("segments and snapshots downloaded")
@@ -66,6 +72,10 @@ final class ReplicaMetrics {
 
   void applied(long nanos) {
     apply.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void fetchTime(long nanos) {
+    fetch.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   void fetched() {

@@ -146,6 +146,21 @@ public final class ServedDatabase implements ReadTarget, AutoCloseable {
   }
 
   /**
+   * Forgets the TXID: the database was replaced by a new lineage whose TXIDs start again at 1
+   * (monotonic TXIDs hold within one lineage). Call while holding the write side of {@link
+   * #applyLock()}, with the database UNAVAILABLE.
+   */
+  public void newLineage() {
+    txidLock.lock();
+    try {
+      txid = 0;
+      commitTimeMillis = 0;
+    } finally {
+      txidLock.unlock();
+    }
+  }
+
+  /**
    * Waits until {@link #txid()} reaches {@code minTxid}.
    *
    * @return true if it did within {@code timeout}
@@ -183,15 +198,17 @@ public final class ServedDatabase implements ReadTarget, AutoCloseable {
     if (c != null) {
       return c;
     }
-    if (open.incrementAndGet() <= maxConnections) {
-      try {
-        return ReadConnection.open(file, busyTimeoutMillis, nanoTime);
-      } catch (SQLException | RuntimeException e) {
-        open.decrementAndGet();
-        throw e;
+    synchronized (this) {
+      if (open.incrementAndGet() <= maxConnections) {
+        try {
+          return ReadConnection.open(file, busyTimeoutMillis, nanoTime);
+        } catch (SQLException | RuntimeException e) {
+          open.decrementAndGet();
+          throw e;
+        }
       }
+      open.decrementAndGet();
     }
-    open.decrementAndGet();
     try {
       c = idle.poll(busyTimeoutMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -256,6 +273,21 @@ public final class ServedDatabase implements ReadTarget, AutoCloseable {
   /** Read connections currently open (idle or in use). */
   public int openConnections() {
     return open.get();
+  }
+
+  /**
+   * Closes the idle connections and, if none is in use, runs {@code action} while no new one can
+   * be opened (e.g. closing the applier, whose file descriptor must not close under a reader).
+   *
+   * @return whether {@code action} ran
+   */
+  public synchronized boolean whenNoConnections(Runnable action) {
+    drainIdle();
+    if (open.get() > 0) {
+      return false;
+    }
+    action.run();
+    return true;
   }
 
   /** Closes the idle read connections (the database has not been read for a while). */

@@ -59,11 +59,15 @@ class ReplicaFollowTest {
   }
 
   private void startReplica(String storeUrlPrefixOwner) throws Exception {
+    startReplica(storeUrlPrefixOwner, false);
+  }
+
+  private void startReplica(String storeUrlPrefixOwner, boolean autoRebootstrap) throws Exception {
     ReplicaConfig config =
         ReplicaConfig.of("unused", tmp.resolve("replica"))
             .withListen(new InetSocketAddress("127.0.0.1", 0))
             .withDatabases(List.of("chinook"), null)
-            .withPolling(Duration.ofMillis(20), Duration.ofMillis(200), false)
+            .withPolling(Duration.ofMillis(20), Duration.ofMillis(200), autoRebootstrap)
             .withReads(Duration.ofMillis(500), dev.walship.replica.hrana.HranaLimits.defaults());
     agent =
         new ReplicaAgent(
@@ -201,6 +205,76 @@ class ReplicaFollowTest {
     awaitTxid(2);
     a = client.query("SELECT count(*) FROM Artist WHERE Name = 'never served'");
     assertEquals(1, a.integer(0, 0));
+    assertEquals("SERVING", f.status().state());
+  }
+
+  @Test
+  void aGapStallsTheReplicaAndAutoRebootstrapJumpsOverItFromTheLatestSnapshot() throws Exception {
+    startReplica(prefix(), true);
+    awaitTxid(1);
+    app("INSERT INTO Artist (Name) VALUES ('lost in the gap')");
+    shipper.nextSegment(); // TXID 2 never reaches the bucket (deleted by retention, say)
+    app("INSERT INTO Artist (Name) VALUES ('after the gap')");
+    long t3 = shipper.ship(true); // TXID 3 as a segment and a snapshot
+    assertEquals(3, t3);
+    awaitTxid(3);
+    HranaJson.Answer a = client.query("SELECT count(*) FROM Artist WHERE Name IN ('lost in the gap', 'after the gap')");
+    assertEquals(2, a.integer(0, 0), "the snapshot at TXID 3 holds both rows");
+    assertEquals(3, a.txid());
+    assertEquals("SERVING", agent.follower("chinook").orElseThrow().status().state());
+
+    app("INSERT INTO Artist (Name) VALUES ('and on')");
+    long t4 = shipper.ship();
+    awaitTxid(t4);
+    assertEquals(1, client.query("SELECT count(*) FROM Artist WHERE Name = 'and on'").integer(0, 0));
+  }
+
+  @Test
+  void aGapWithoutAutoRebootstrapStallsAndSaysWhy() throws Exception {
+    startReplica(prefix(), false);
+    awaitTxid(1);
+    app("INSERT INTO Artist (Name) VALUES ('lost in the gap')");
+    shipper.nextSegment();
+    app("INSERT INTO Artist (Name) VALUES ('after the gap')");
+    shipper.ship();
+    Follower f = agent.follower("chinook").orElseThrow();
+    await().atMost(Duration.ofSeconds(20)).until(() -> f.status().state().equals("STALLED"));
+    assertTrue(f.status().lastError().contains("gap"), f.status().lastError());
+    assertEquals(1, f.status().txid());
+    HranaJson.Answer a = client.query("SELECT count(*) FROM Artist WHERE Name = 'after the gap'");
+    assertEquals(0, a.integer(0, 0));
+    assertTrue(a.stalled().contains("gap"), a.stalled());
+  }
+
+  @Test
+  void aDatabaseReplacedUnderTheSameNameIsFollowedAfterAutoRebootstrap() throws Exception {
+    startReplica(prefix(), true);
+    awaitTxid(1);
+    app("INSERT INTO Artist (Name) VALUES ('old lineage')");
+    shipper.ship();
+    app("INSERT INTO Artist (Name) VALUES ('old lineage 2')");
+    shipper.ship();
+    awaitTxid(3);
+    // The operator deletes the database from the bucket and ships a different file under its name.
+    for (var o : store.listAll("chinook/", null)) {
+      store.delete(o.key());
+    }
+    Path other = ServerFixture.chinookCopy(Files.createDirectories(tmp.resolve("other")));
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + other); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO Artist (Name) VALUES ('new lineage')");
+    }
+    try (ReferenceShipper replacement =
+        new ReferenceShipper(store, "chinook", other, Files.createDirectories(tmp.resolve("spool2")))) {
+      replacement.init();
+    }
+    Follower f = agent.follower("chinook").orElseThrow();
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      HranaJson.Answer a = client.query("SELECT count(*) FROM Artist WHERE Name = 'new lineage'");
+      return a.status() == 200 && a.integer(0, 0) == 1;
+    });
+    HranaJson.Answer a = client.query("SELECT count(*) FROM Artist WHERE Name LIKE 'old lineage%'");
+    assertEquals(0, a.integer(0, 0));
+    assertEquals(1, a.txid(), "TXIDs start again with the new lineage");
     assertEquals("SERVING", f.status().state());
   }
 }

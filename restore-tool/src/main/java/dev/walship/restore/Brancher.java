@@ -1,16 +1,12 @@
 package dev.walship.restore;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.walship.format.BranchRef;
 import dev.walship.format.BucketLayout;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.PreconditionFailedException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Creates a branch of a database at any restore point in O(1): two small objects, no page data.
@@ -27,8 +23,6 @@ import java.util.regex.Pattern;
  * <p>Thread-safe; concurrent branches to one name: exactly one wins (conditional writes).
  */
 public final class Brancher {
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ObjectStore store;
   private final Clock clock;
@@ -40,7 +34,7 @@ public final class Brancher {
 
   /** The back-reference key a branch writes under its parent. */
   public static String branchRefKey(String parentDb, String child) {
-    return parentDb + "/branches/" + child + ".json";
+    return BucketLayout.branchKey(parentDb, child);
   }
 
   /**
@@ -52,9 +46,9 @@ public final class Brancher {
    * @throws RestoreTargetException if the target is not a restore point of {@code db}
    */
   public Lineage branch(String db, String newDb, RestoreTarget target) {
-    if (!NAME.matcher(newDb).matches()) {
+    if (!BucketLayout.isValidDbName(newDb)) {
       throw new IllegalArgumentException("invalid database name '" + newDb
-          + "': letters, digits, '.', '_' and '-', starting with a letter or digit");
+          + "': 1-200 letters, digits, '.', '_' and '-', not starting with '.' or '-'");
     }
     if (newDb.equals(db)) {
       throw new IllegalArgumentException("a branch needs a new name, not " + db);
@@ -68,21 +62,14 @@ public final class Brancher {
     long now = clock.millis();
     Lineage child = new Lineage(newDb, UUID.randomUUID().toString(), plan.pageSize(), now,
         new Lineage.Parent(db, tl.lineage().lineageId(), plan.targetTxid(), plan.targetChecksum()));
-    ObjectNode ref = JSON.createObjectNode();
-    ref.put("format_version", 1);
-    ref.put("child", newDb);
-    ref.put("lineage_id", child.lineageId());
-    ref.put("txid", plan.targetTxid());
-    ref.put("checksum", ChecksumChainException.hex(plan.targetChecksum()));
-    ref.put("created_ms", now);
     String refKey = branchRefKey(db, newDb);
+    byte[] ref = BranchRef.of(newDb, child.lineageId(), tl.lineage().lineageId(), plan.targetTxid(),
+        plan.targetChecksum(), now).toJson();
     try {
-      store.putIfAbsent(refKey, JSON.writeValueAsBytes(ref));
+      store.putIfAbsent(refKey, ref);
     } catch (PreconditionFailedException e) {
       throw new BranchExistsException(refKey + " already exists: " + newDb + " was branched from "
           + db + " before");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
     try {
       store.putIfAbsent(BucketLayout.lineageKey(newDb), child.toJson());

@@ -1,10 +1,8 @@
 package dev.walship.restore;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.walship.format.BranchRef;
 import dev.walship.store.ObjectInfo;
 import dev.walship.store.ObjectStore;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -49,7 +47,6 @@ public final class Inventory {
       int objects,
       long bytes) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   private final ObjectStore store;
 
   public Inventory(ObjectStore store) {
@@ -135,14 +132,10 @@ public final class Inventory {
   private String branchName(String key, String rest) {
     String name = rest.substring("branches/".length(), rest.length() - ".json".length());
     try {
-      JsonNode n = JSON.readTree(store.get(key).map(s -> s.data()).orElse(new byte[0]));
-      if (n != null && n.path("child").isTextual()) {
-        return n.path("child").asText();
-      }
-    } catch (IOException e) {
-      return name;
+      return store.get(key).map(o -> BranchRef.fromJson(o.data(), key).childDb()).orElse(name);
+    } catch (RuntimeException e) {
+      return name + " (unreadable back-reference: " + e.getMessage() + ")";
     }
-    return name;
   }
 
 }

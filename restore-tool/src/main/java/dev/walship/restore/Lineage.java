@@ -1,13 +1,10 @@
 package dev.walship.restore;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.walship.format.LineageManifest;
 
 /**
- * The lineage manifest {@code {db}/lineage.json} (team decision 6):
+ * The lineage manifest {@code {db}/lineage.json} (team decision 6), a thin view of
+ * segment-format's {@link LineageManifest} (which owns the JSON):
  *
  * <pre>
  * {"format_version":1,"db":"name","lineage_id":"uuid","page_size":4096,"created_ms":..,
@@ -33,56 +30,31 @@ public record Lineage(String db, String lineageId, int pageSize, long createdMs,
    */
   public record Parent(String db, String lineageId, long txid, long checksum) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  /** Parses a manifest; {@code source} names it in errors. */
+  /**
+   * Parses a manifest strictly (segment-format's {@link LineageManifest}); {@code source} names it
+   * in errors.
+   *
+   * @throws dev.walship.format.InvalidBucketObjectException if it is not a valid version-1 manifest
+   */
   public static Lineage parse(byte[] json, String source) {
-    try {
-      JsonNode n = JSON.readTree(json);
-      if (n == null || !n.isObject() || !n.path("db").isTextual() || !n.path("lineage_id").isTextual()) {
-        throw new IllegalArgumentException(source + ": not a lineage manifest");
-      }
-      Parent parent = null;
-      JsonNode p = n.path("parent");
-      if (p.isObject()) {
-        parent = new Parent(
-            p.path("db").asText(),
-            p.path("lineage_id").asText(),
-            p.path("txid").asLong(),
-            Long.parseUnsignedLong(p.path("checksum").asText(), 16));
-      }
-      return new Lineage(
-          n.path("db").asText(),
-          n.path("lineage_id").asText(),
-          n.path("page_size").asInt(),
-          n.path("created_ms").asLong(),
-          parent);
-    } catch (IOException | NumberFormatException e) {
-      throw new IllegalArgumentException(source + ": cannot parse lineage manifest: " + e.getMessage(), e);
-    }
+    return of(LineageManifest.fromJson(json, source));
+  }
+
+  /** The same manifest as segment-format's type. */
+  public static Lineage of(LineageManifest m) {
+    LineageManifest.Parent p = m.parent();
+    return new Lineage(m.db(), m.lineageId(), m.pageSize(), m.createdMs(),
+        p == null ? null : new Parent(p.db(), p.lineageId(), p.txid(), p.checksum()));
+  }
+
+  /** As segment-format's type (validates the fields). */
+  public LineageManifest toManifest() {
+    return LineageManifest.of(db, lineageId, pageSize, createdMs, parent == null ? null
+        : new LineageManifest.Parent(parent.db(), parent.lineageId(), parent.txid(), parent.checksum()));
   }
 
   /** The manifest's JSON bytes. */
   public byte[] toJson() {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("format_version", 1);
-    n.put("db", db);
-    n.put("lineage_id", lineageId);
-    n.put("page_size", pageSize);
-    n.put("created_ms", createdMs);
-    if (parent == null) {
-      n.putNull("parent");
-    } else {
-      ObjectNode p = n.putObject("parent");
-      p.put("db", parent.db());
-      p.put("lineage_id", parent.lineageId());
-      p.put("txid", parent.txid());
-      p.put("checksum", ChecksumChainException.hex(parent.checksum()));
-    }
-    try {
-      return JSON.writeValueAsBytes(n);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return toManifest().toJson();
   }
 }

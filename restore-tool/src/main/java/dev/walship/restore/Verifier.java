@@ -106,6 +106,9 @@ public final class Verifier {
         problems.add(new Problem(BucketLayout.lineageKey(db), "parent: " + e.getMessage()));
       }
     }
+    for (ObjectInfo o : store.listAll(BucketLayout.branchesPrefix(db), null)) {
+      checkBranchRef(db, lineage, o.key(), problems);
+    }
     List<ObjectInfo> l0 = new ArrayList<>();
     for (ObjectInfo o : store.listAll(BucketLayout.levelPrefix(db, 0), null)) {
       if (RestorePlanner.txidOfKey(o.key()) < 1) {
@@ -216,9 +219,35 @@ public final class Verifier {
             + ChecksumChainException.hex(p.checksum()) + " at TXID " + p.txid()));
       }
     } else if (r.firstTxid() != 1 && r.kind() == SegmentKind.INCREMENTAL
-        && !snapshotTxids.contains(r.firstTxid() - 1)) {
+        && snapshotTxids.stream().noneMatch(s -> s >= r.firstTxid() - 1 && s <= r.lastTxid())) {
+      // Retention may delete older history, but a snapshot must then give this segment a start.
       problems.add(new Problem(key, "history before TXID " + r.firstTxid()
-          + " is missing and no snapshot at TXID " + (r.firstTxid() - 1) + " replaces it"));
+          + " is missing and no snapshot between TXIDs " + (r.firstTxid() - 1) + " and "
+          + r.lastTxid() + " replaces it"));
+    }
+  }
+
+  /** A back-reference must parse and match the child's manifest (retention trusts it). */
+  private void checkBranchRef(String db, Lineage lineage, String key, List<Problem> problems) {
+    try {
+      byte[] data = store.get(key).orElseThrow(() -> new MissingObjectException(key)).data();
+      dev.walship.format.BranchRef ref = dev.walship.format.BranchRef.fromJson(data, key);
+      if (!ref.parentLineageId().equals(lineage.lineageId())) {
+        problems.add(new Problem(key, "names parent lineage " + ref.parentLineageId() + " but " + db
+            + " holds lineage " + lineage.lineageId()));
+        return;
+      }
+      Lineage child = new RestorePlanner(store).lineage(ref.childDb());
+      if (child.parent() == null || !child.lineageId().equals(ref.childLineageId())
+          || child.parent().txid() != ref.txid() || child.parent().checksum() != ref.checksum()) {
+        problems.add(new Problem(key, "does not match " + BucketLayout.lineageKey(ref.childDb())
+            + " (branch lineage " + child.lineageId() + ", parent " + child.parent() + ")"));
+      }
+    } catch (NoSuchDatabaseException e) {
+      // A branch whose manifest is gone: the back-reference only keeps parent objects alive.
+      problems.add(new Problem(key, "its branch no longer exists: " + e.getMessage()));
+    } catch (RuntimeException e) {
+      problems.add(new Problem(key, e.getMessage()));
     }
   }
 

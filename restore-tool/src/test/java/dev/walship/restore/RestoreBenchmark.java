@@ -188,20 +188,12 @@ public final class RestoreBenchmark {
       c.setAutoCommit(true);
       checkpoint(c);
       // TXID 1: the database as found.
-      long[] hashes = new long[16];
+      long[] hashes;
       long checksum;
       long sizePages;
-      {
-        byte[] image = Files.readAllBytes(db);
-        sizePages = image.length / PAGE_SIZE;
-        hashes = new long[(int) sizePages + 1];
-        checksum = 0;
-        for (int pg = 1; pg <= sizePages; pg++) {
-          hashes[pg] = DatabaseChecksum.pageHash(pg, image, (pg - 1) * PAGE_SIZE, PAGE_SIZE);
-          checksum ^= hashes[pg];
-        }
-        uploadSnapshot(store, work, image, 1, checksum, true);
-      }
+      sizePages = Files.size(db) / PAGE_SIZE;
+      hashes = new long[(int) sizePages + 1];
+      checksum = uploadSnapshot(store, work, db, 1, hashes, true);
       long nextId = rows + 1;
       Path wal = work.resolve("source.db-wal");
       long txid = 1;
@@ -284,7 +276,7 @@ public final class RestoreBenchmark {
           if (txid == mid) {
             checkpoint(c);
             walOffset = 32;
-            uploadSnapshot(store, work, Files.readAllBytes(db), txid, checksum, false);
+            uploadSnapshot(store, work, db, txid, null, false);
           } else if (walOffset > (64L << 20)) {
             checkpoint(c);
             walOffset = 32;
@@ -304,14 +296,30 @@ public final class RestoreBenchmark {
     }
   }
 
-  static void uploadSnapshot(ObjectStore store, Path work, byte[] image, long txid, long checksum,
-      boolean alsoLevel0) {
+  /**
+   * Uploads the checkpointed database file as a snapshot at {@code txid}, streaming it page by
+   * page; fills {@code hashes} (if given) and returns the checksum.
+   */
+  static long uploadSnapshot(ObjectStore store, Path work, Path db, long txid, long[] hashes,
+      boolean alsoLevel0) throws IOException {
     Path f = work.resolve("snapshot.tmp");
+    long checksum = 0;
     try (SegmentWriter w = SegmentWriter.create(SegmentKind.SNAPSHOT, 0, PAGE_SIZE, txid, 0,
-        Compression.LZ4, work)) {
-      long size = image.length / PAGE_SIZE;
+            Compression.LZ4, work);
+        FileChannel ch = FileChannel.open(db, StandardOpenOption.READ)) {
+      long size = ch.size() / PAGE_SIZE;
+      byte[] page = new byte[PAGE_SIZE];
       for (int pg = 1; pg <= size; pg++) {
-        w.addPage(pg, txid, image, (pg - 1) * PAGE_SIZE);
+        ByteBuffer b = ByteBuffer.wrap(page);
+        while (b.hasRemaining()) {
+          ch.read(b, (pg - 1L) * PAGE_SIZE + b.position());
+        }
+        long h = DatabaseChecksum.pageHash(pg, page);
+        if (hashes != null) {
+          hashes[pg] = h;
+        }
+        checksum ^= h;
+        w.addPage(pg, txid, page, 0);
       }
       w.addCommit(new CommitRecord(txid, T0 + txid * 10, size, checksum));
       w.finishTo(f);
@@ -320,10 +328,8 @@ public final class RestoreBenchmark {
     if (alsoLevel0) {
       store.putIfAbsent(BucketLayout.level0Key("db", txid), f);
     }
-    try {
-      Files.delete(f);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    Files.delete(f);
+    return checksum;
   }
+
 }

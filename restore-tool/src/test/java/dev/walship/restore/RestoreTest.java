@@ -151,6 +151,41 @@ class RestoreTest {
   }
 
   @Test
+  void historyDeletedByRetentionIsReportedWithTheOldestRemainingPoint() throws Exception {
+    try (ObjectStore copy = S3.openFresh()) {
+      for (ObjectInfo o : store.listAll("app/", null)) {
+        copy.put(o.key(), store.get(o.key()).orElseThrow().data());
+      }
+      List<ObjectInfo> snaps = copy.listAll(BucketLayout.snapshotPrefix("app"), null);
+      long kept = RestorePlanner.txidOfKey(snaps.get(snaps.size() / 2).key());
+      // Retention: everything older than the kept snapshot goes (segments that end before it).
+      List<ObjectInfo> l0 = copy.listAll(BucketLayout.levelPrefix("app", 0), null);
+      for (int i = 0; i + 1 < l0.size(); i++) {
+        if (RestorePlanner.txidOfKey(l0.get(i + 1).key()) <= kept + 1) {
+          copy.delete(l0.get(i).key());
+        }
+      }
+      for (ObjectInfo o : snaps) {
+        if (RestorePlanner.txidOfKey(o.key()) < kept) {
+          copy.delete(o.key());
+        }
+      }
+      RestorePlanner planner = new RestorePlanner(copy);
+      RestoreTargetException e = assertThrows(RestoreTargetException.class,
+          () -> planner.plan("app", RestoreTarget.txid(kept - 1)));
+      assertEquals(kept, e.nearestAfter().orElseThrow());
+      assertTrue(e.getMessage().contains("before the first restore point"), e.getMessage());
+      for (long t : List.of(kept, kept + 1, shipper.txid())) {
+        Path out = dir.resolve("retained-" + t + ".db");
+        new Restorer(copy, Restorer.Options.defaults(), RestoreProgress.none())
+            .restoreTo(planner.plan("app", RestoreTarget.txid(t)), out, false, Restorer.JournalMode.DELETE);
+        assertRestored(out, shipper.history.get(t));
+      }
+      assertEquals(List.of(), new Verifier(copy, 2, dir).verify("app").problems());
+    }
+  }
+
+  @Test
   void corruptOrMissingObjectsFailNamingTheKeyAndLeaveNoOutput() throws Exception {
     try (ObjectStore copy = S3.openFresh()) {
       for (ObjectInfo o : store.listAll("app/", null)) {

@@ -5,8 +5,8 @@ import java.util.Set;
 
 /**
  * The back-reference {@code {parent db}/branches/{child}.json} a branch writes under its parent
- * (create-only), so retention on the parent keeps every object the branch still needs: the
- * parent's snapshot and segments up to {@code txid} (SPEC.md, "branches/{child}.json").
+ * (create-only), so retention on the parent keeps every object the branch still needs: the parent's
+ * snapshot and segments up to {@code txid} (SPEC.md, "branches/{child}.json").
  *
  * <pre>
  * {"format_version":1,"child_db":"name","child_lineage_id":"uuid","parent_lineage_id":"uuid",
@@ -41,7 +41,9 @@ public record BranchRef(
           "checksum",
           "created_ms");
 
-  /** @throws IllegalArgumentException if a field is out of range */
+  /**
+   * @throws IllegalArgumentException if a field is out of range
+   */
   public BranchRef {
     if (formatVersion != FORMAT_VERSION) {
       throw new IllegalArgumentException(

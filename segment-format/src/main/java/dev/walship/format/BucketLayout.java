@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
  * {db}/branches/{child}.json             back-reference written by a branch of this database
  * </pre>
  *
- * Keys are relative to the store root (the target URL's prefix). A replica that has applied TXID
- * t expects {@code level0Key(db, t + 1)} next and can GET exactly that key. Stateless and
+ * Keys are relative to the store root (the target URL's prefix). A replica that has applied TXID t
+ * expects {@code level0Key(db, t + 1)} next and can GET exactly that key. Stateless and
  * thread-safe.
  */
 public final class BucketLayout {
@@ -34,9 +34,9 @@ public final class BucketLayout {
   }
 
   /**
-   * True if {@code db} is a valid database (or branch child) name: 1-200 characters of {@code
-   * A-Z a-z 0-9 . _ -}, not starting with {@code .} or {@code -}. No {@code /}, so one database's
-   * keys can never be read as another's.
+   * True if {@code db} is a valid database (or branch child) name: 1-200 characters of {@code A-Z
+   * a-z 0-9 . _ -}, not starting with {@code .} or {@code -}. No {@code /}, so one database's keys
+   * can never be read as another's.
    */
   public static boolean isValidDbName(String db) {
     return db != null && DB_NAME.matcher(db).matches();
@@ -50,8 +50,7 @@ public final class BucketLayout {
   public static String checkDbName(String db) {
     if (!isValidDbName(db)) {
       throw new IllegalArgumentException(
-          "database name must be 1-200 of [A-Za-z0-9._-], not starting with '.' or '-': "
-              + db);
+          "database name must be 1-200 of [A-Za-z0-9._-], not starting with '.' or '-': " + db);
     }
     return db;
   }
@@ -101,8 +100,8 @@ public final class BucketLayout {
   }
 
   /**
-   * The first TXID named by a level-0 key of {@code db} (as returned by a LIST), or empty if
-   * {@code key} is not exactly {@code {db}/L0/{16 hex}.seg}.
+   * The first TXID named by a level-0 key of {@code db} (as returned by a LIST), or empty if {@code
+   * key} is not exactly {@code {db}/L0/{16 hex}.seg}.
    */
   public static OptionalLong level0Txid(String db, String key) {
     return txidIn(key, levelPrefix(db, 0));

@@ -8,4 +8,5 @@ package dev.walship.format;
  * @param dbSizePages database size in pages after this commit
  * @param checksumAfter {@link DatabaseChecksum} of the database after this commit
  */
-public record CommitRecord(long txid, long commitTimeMillis, long dbSizePages, long checksumAfter) {}
+public record CommitRecord(
+    long txid, long commitTimeMillis, long dbSizePages, long checksumAfter) {}

@@ -5,8 +5,8 @@ import java.io.OutputStream;
 import java.util.zip.CRC32C;
 
 /**
- * Buffered big-endian output that keeps two CRC32Cs of what passes through: one over the whole
- * file and one over the metadata region (until {@link #endMeta()}). Not thread-safe.
+ * Buffered big-endian output that keeps two CRC32Cs of what passes through: one over the whole file
+ * and one over the metadata region (until {@link #endMeta()}). Not thread-safe.
  */
 final class CrcOutput {
   private final OutputStream out;

@@ -12,14 +12,14 @@ import net.jpountz.xxhash.XXHashFactory;
 
 /**
  * The database checksum: XOR over all pages of a 64-bit hash of (page number, page bytes), with
- * page 1's per-file bytes masked. Because XOR is its own inverse it updates incrementally:
- * {@code new = old ^ pageHash(n, oldImage) ^ pageHash(n, newImage)}; a page that does not exist
+ * page 1's per-file bytes masked. Because XOR is its own inverse it updates incrementally: {@code
+ * new = old ^ pageHash(n, oldImage) ^ pageHash(n, newImage)}; a page that does not exist
  * contributes nothing, so an empty database has checksum 0.
  *
  * <p>The page hash is XXH64 (xxHash spec: github.com/Cyan4973/xxHash, doc/xxhash_spec.md, as
- * implemented by lz4-java's {@code XXHashFactory.fastestInstance().hash64()}) of the page image with
- * seed = the 1-based page number. For page 1 the bytes at offsets 18-19 (file format write/read
- * versions: WAL versus rollback journal), 24-27 (file change counter) and 92-95
+ * implemented by lz4-java's {@code XXHashFactory.fastestInstance().hash64()}) of the page image
+ * with seed = the 1-based page number. For page 1 the bytes at offsets 18-19 (file format
+ * write/read versions: WAL versus rollback journal), 24-27 (file change counter) and 92-95
  * (version-valid-for) are hashed as zero, because they legitimately differ between two copies of
  * the same database (see SQLite's "Database File Format", section 1.3). SPEC.md, "Database
  * checksum", is the normative description.
@@ -210,8 +210,7 @@ public final class DatabaseChecksum {
     for (int i = 0; i < 16; i++) {
       char c = hex.charAt(i);
       if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-        throw new IllegalArgumentException(
-            "checksum must be 16 lower-case hex digits, got " + hex);
+        throw new IllegalArgumentException("checksum must be 16 lower-case hex digits, got " + hex);
       }
     }
     return HexFormat.fromHexDigitsToLong(hex);

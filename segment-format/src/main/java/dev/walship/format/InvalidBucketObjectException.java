@@ -3,8 +3,8 @@ package dev.walship.format;
 /**
  * A JSON bucket object ({@code lineage.json}, {@code lease.json}, {@code branches/{child}.json}) is
  * malformed, misses a field, has an unknown field, or declares a {@code format_version} this
- * walship does not read. Never act on it: a newer writer or a damaged object. The message names
- * the source (object key) and the field.
+ * walship does not read. Never act on it: a newer writer or a damaged object. The message names the
+ * source (object key) and the field.
  */
 public class InvalidBucketObjectException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -23,7 +23,9 @@ public record Lease(String holder, long acquiredMs, long renewedMs, long expires
   private static final Set<String> FIELDS =
       Set.of("holder", "acquired_ms", "renewed_ms", "expires_ms");
 
-  /** @throws IllegalArgumentException if times are negative or out of order */
+  /**
+   * @throws IllegalArgumentException if times are negative or out of order
+   */
   public Lease {
     LineageManifest.requireText(holder, "holder");
     if (acquiredMs < 0 || renewedMs < acquiredMs || expiresMs < renewedMs) {
@@ -44,7 +46,10 @@ public record Lease(String holder, long acquiredMs, long renewedMs, long expires
 
   /** The same holder's lease renewed at {@code nowMs} for another {@code ttlMs}. */
   public Lease renew(long nowMs, long ttlMs) {
-    return new Lease(holder, acquiredMs, Math.max(renewedMs, nowMs),
+    return new Lease(
+        holder,
+        acquiredMs,
+        Math.max(renewedMs, nowMs),
         Math.max(expiresMs, Math.addExact(nowMs, ttlMs)));
   }
 

@@ -13,9 +13,9 @@ import java.util.Set;
  *  "parent":null}
  * </pre>
  *
- * or, for a branch, {@code "parent":{"db":"orig","lineage_id":"..","txid":N,"checksum":"<16 hex>"}}:
- * the branch's own segments start at {@code L0/{N+1}} with checksumBefore = the parent's checksum
- * at N, and a restore reads the parent's objects up to N, then the branch's own.
+ * or, for a branch, {@code "parent":{"db":"orig","lineage_id":"..","txid":N,"checksum":"<16
+ * hex>"}}: the branch's own segments start at {@code L0/{N+1}} with checksumBefore = the parent's
+ * checksum at N, and a restore reads the parent's objects up to N, then the branch's own.
  *
  * @param formatVersion always {@link #FORMAT_VERSION} for objects this code writes
  * @param db database name (the key prefix)
@@ -50,7 +50,9 @@ public record LineageManifest(
     }
   }
 
-  /** @throws IllegalArgumentException if a field is out of range */
+  /**
+   * @throws IllegalArgumentException if a field is out of range
+   */
   public LineageManifest {
     if (formatVersion != FORMAT_VERSION) {
       throw new IllegalArgumentException(
@@ -96,8 +98,8 @@ public record LineageManifest(
   }
 
   /**
-   * Strict parse: every field present with the right type, no unknown field, {@code
-   * format_version} 1 (checked first).
+   * Strict parse: every field present with the right type, no unknown field, {@code format_version}
+   * 1 (checked first).
    *
    * @param source object key, named in errors
    * @throws InvalidBucketObjectException if the object is not a valid version-1 manifest
@@ -111,7 +113,9 @@ public record LineageManifest(
           p == null
               ? null
               : new Parent(
-                  p.string("db"), p.string("lineage_id"), p.longValue("txid", 1),
+                  p.string("db"),
+                  p.string("lineage_id"),
+                  p.longValue("txid", 1),
                   p.checksum("checksum"));
       return new LineageManifest(
           j.intValue("format_version", 0),

@@ -3,8 +3,8 @@ package dev.walship.format;
 import java.util.List;
 
 /**
- * A decoded segment held in memory. Large segments are written and read with {@link
- * SegmentWriter} and {@link SegmentReader} instead, which keep memory bounded.
+ * A decoded segment held in memory. Large segments are written and read with {@link SegmentWriter}
+ * and {@link SegmentReader} instead, which keep memory bounded.
  *
  * @param kind incremental or snapshot
  * @param level compaction level (0 for segments written by the primary)

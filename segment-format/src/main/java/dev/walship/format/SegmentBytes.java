@@ -13,6 +13,7 @@ import java.util.zip.CRC32C;
  */
 final class SegmentBytes {
   static final long CHUNK = 1L << 30;
+
   /** At least the largest stored page (65536) plus one index entry. */
   static final int OVERLAP = 1 << 17;
 
@@ -40,7 +41,9 @@ final class SegmentBytes {
     return map(ch, CHUNK);
   }
 
-  /** Maps {@code ch} in chunks of {@code chunkSize} bytes (plus the overlap); tests use small ones. */
+  /**
+   * Maps {@code ch} in chunks of {@code chunkSize} bytes (plus the overlap); tests use small ones.
+   */
   static SegmentBytes map(FileChannel ch, long chunkSize) throws IOException {
     long size = ch.size();
     int n = (int) Math.max(1, (size + chunkSize - 1) / chunkSize);

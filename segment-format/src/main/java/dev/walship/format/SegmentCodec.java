@@ -169,7 +169,10 @@ public final class SegmentCodec {
       }
       if (s.kind() == SegmentKind.SNAPSHOT && p.pageNumber() != i + 1) {
         throw new IllegalArgumentException(
-            "a snapshot holds every page 1.." + s.dbSizePages() + " once; page " + (i + 1)
+            "a snapshot holds every page 1.."
+                + s.dbSizePages()
+                + " once; page "
+                + (i + 1)
                 + " is missing");
       }
       prevPage = p.pageNumber();
@@ -210,7 +213,9 @@ public final class SegmentCodec {
     }
     if (c.dbSizePages() < 0 || c.dbSizePages() > MAX_PAGE_NUMBER) {
       throw new IllegalArgumentException(
-          "database size of TXID " + c.txid() + " must be in 0..2^32-1 pages, got "
+          "database size of TXID "
+              + c.txid()
+              + " must be in 0..2^32-1 pages, got "
               + c.dbSizePages());
     }
     if (c.commitTimeMillis() < 0) {

@@ -87,6 +87,8 @@ final class SegmentFormat {
   }
 
   static boolean validPageSize(int pageSize) {
-    return pageSize >= MIN_PAGE_SIZE && pageSize <= MAX_PAGE_SIZE && Integer.bitCount(pageSize) == 1;
+    return pageSize >= MIN_PAGE_SIZE
+        && pageSize <= MAX_PAGE_SIZE
+        && Integer.bitCount(pageSize) == 1;
   }
 }

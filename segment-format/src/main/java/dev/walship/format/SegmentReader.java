@@ -22,8 +22,8 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * Strict reader of one segment: {@code open} verifies the file checksum and every structural rule
  * (magic, version, reserved bytes zero, sizes, ordering, TXID range) before giving access to
  * anything; a violation throws {@link CorruptSegmentException} (or a subclass) naming the source,
- * offset and expected versus found values. Page images are decompressed on demand, so a restore
- * can read only the versions it needs.
+ * offset and expected versus found values. Page images are decompressed on demand, so a restore can
+ * read only the versions it needs.
  *
  * <p>What {@code open} checks, in order (SPEC.md, "Reading and verification"): length at least a
  * minimal segment, magic, format version, the lengths implied by the header against the actual
@@ -38,6 +38,7 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  */
 public final class SegmentReader implements Closeable {
   private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
+
   /**
    * Files up to this size are read into the heap; larger ones are memory-mapped. A mapping is
    * released only when the garbage collector finds its buffer unreachable, so mapping every small
@@ -84,8 +85,8 @@ public final class SegmentReader implements Closeable {
           }
         }
         return new SegmentReader(
-            SegmentBytes.of(buf.position() == size ? bytes : java.util.Arrays.copyOf(bytes,
-                buf.position())),
+            SegmentBytes.of(
+                buf.position() == size ? bytes : java.util.Arrays.copyOf(bytes, buf.position())),
             source);
       }
       return new SegmentReader(SegmentBytes.map(ch), source);
@@ -232,10 +233,7 @@ public final class SegmentReader implements Closeable {
       }
       if (checksumBefore != 0) {
         throw fail(
-            OFF_CHECKSUM_BEFORE,
-            "checksum before of a snapshot",
-            hex64(0),
-            hex64(checksumBefore));
+            OFF_CHECKSUM_BEFORE, "checksum before of a snapshot", hex64(0), hex64(checksumBefore));
       }
     }
     // 4. Commit table.
@@ -261,7 +259,9 @@ public final class SegmentReader implements Closeable {
     CommitRecord last = list.get(commitCount - 1);
     if (dbSizePages != last.dbSizePages()) {
       throw fail(
-          OFF_DB_SIZE, "database size (equal to the last commit's)", last.dbSizePages(),
+          OFF_DB_SIZE,
+          "database size (equal to the last commit's)",
+          last.dbSizePages(),
           dbSizePages);
     }
     if (checksumAfter != last.checksumAfter()) {
@@ -293,8 +293,8 @@ public final class SegmentReader implements Closeable {
       int pageCrc = b.i32(pos + IE_CRC);
       requireZero(pos + IE_RESERVED, 4, "reserved bytes of page index entry " + i);
       if (txid < firstTxid || txid > lastTxid) {
-        throw fail(pos + IE_TXID, "TXID of page index entry " + i, firstTxid + ".." + lastTxid,
-            txid);
+        throw fail(
+            pos + IE_TXID, "TXID of page index entry " + i, firstTxid + ".." + lastTxid, txid);
       }
       long sizeAtTxid = list.get((int) (txid - firstTxid)).dbSizePages();
       if (pageNumber < 1 || pageNumber > sizeAtTxid) {
@@ -317,9 +317,7 @@ public final class SegmentReader implements Closeable {
             source, pos, "snapshot page number of entry " + i, i + 1, pageNumber);
       }
       boolean lengthOk =
-          compression == Compression.NONE
-              ? length == pageSize
-              : length >= 1 && length <= pageSize;
+          compression == Compression.NONE ? length == pageSize : length >= 1 && length <= pageSize;
       if (!lengthOk) {
         throw fail(
             pos + IE_STORED_LENGTH,
@@ -352,13 +350,12 @@ public final class SegmentReader implements Closeable {
       prevTxid = txid;
     }
     if (expectedOffset != bodyLength) {
-      throw fail(OFF_BODY_LENGTH, "body length (sum of stored lengths)", expectedOffset,
-          bodyLength);
+      throw fail(
+          OFF_BODY_LENGTH, "body length (sum of stored lengths)", expectedOffset, bodyLength);
     }
   }
 
-  private CorruptSegmentException fail(
-      long offset, String what, Object expected, Object found) {
+  private CorruptSegmentException fail(long offset, String what, Object expected, Object found) {
     return new CorruptSegmentException(source, offset, what, expected, found);
   }
 
@@ -491,8 +488,8 @@ public final class SegmentReader implements Closeable {
   /**
    * The images that take a database from TXID {@code afterTxid} to {@code uptoTxid} (DESIGN rule
    * "apply up to any TXID inside a segment"): for each page number, the index of its newest image
-   * with {@code afterTxid < txid <= uptoTxid}, in page order, leaving out pages beyond the
-   * database size at {@code uptoTxid}. O(pageCount).
+   * with {@code afterTxid < txid <= uptoTxid}, in page order, leaving out pages beyond the database
+   * size at {@code uptoTxid}. O(pageCount).
    *
    * @throws IllegalArgumentException unless {@code firstTxid - 1 <= afterTxid < uptoTxid <=
    *     lastTxid}
@@ -500,9 +497,15 @@ public final class SegmentReader implements Closeable {
   public int[] imagesToApply(long afterTxid, long uptoTxid) {
     if (afterTxid < firstTxid - 1 || uptoTxid <= afterTxid || uptoTxid > lastTxid) {
       throw new IllegalArgumentException(
-          source + ": cannot apply ("
-              + afterTxid + ", " + uptoTxid + "] from a segment covering "
-              + firstTxid + ".." + lastTxid);
+          source
+              + ": cannot apply ("
+              + afterTxid
+              + ", "
+              + uptoTxid
+              + "] from a segment covering "
+              + firstTxid
+              + ".."
+              + lastTxid);
     }
     long size = commit(uptoTxid).dbSizePages();
     int[] out = new int[pageCount];
@@ -579,8 +582,8 @@ public final class SegmentReader implements Closeable {
   }
 
   /**
-   * Decodes every page image once (discarding the result), so that nothing can fail later:
-   * call before applying pages in place one by one.
+   * Decodes every page image once (discarding the result), so that nothing can fail later: call
+   * before applying pages in place one by one.
    *
    * @throws CorruptSegmentException if any LZ4 block is malformed
    */
@@ -631,5 +634,4 @@ public final class SegmentReader implements Closeable {
   private static String hex64(long v) {
     return DatabaseChecksum.toHex(v);
   }
-
 }

@@ -25,14 +25,13 @@ import java.util.Objects;
  * arrive (in any order, e.g. WAL order) and written sorted by (page number, TXID) on {@link
  * #finishTo(Path)}. Commits must be added in TXID order, contiguous from {@code firstTxid}.
  *
- * <p>Usage: {@code create(...)}, then for each captured commit {@code addPage(...)} for its
- * frames and {@code addCommit(...)}, then {@code finishTo(file)} or {@code finish()}.
+ * <p>Usage: {@code create(...)}, then for each captured commit {@code addPage(...)} for its frames
+ * and {@code addCommit(...)}, then {@code finishTo(file)} or {@code finish()}.
  *
- * <p>Page images are compressed as they are added, so the spool holds the stored form and the
- * final write only copies. Memory use is about 40 bytes per page image plus one page buffer and a
- * 256 KiB spool buffer; the images themselves live in the spool file, which is created only when
- * the stored images outgrow the buffer (a small segment never touches the disk before {@link
- * #finishTo}).
+ * <p>Page images are compressed as they are added, so the spool holds the stored form and the final
+ * write only copies. Memory use is about 40 bytes per page image plus one page buffer and a 256 KiB
+ * spool buffer; the images themselves live in the spool file, which is created only when the stored
+ * images outgrow the buffer (a small segment never touches the disk before {@link #finishTo}).
  *
  * <p>Images of a page beyond the database size of the commit that wrote them are dropped at {@link
  * #addCommit}: SQLite may spill such frames to the WAL before a commit that truncates the database,
@@ -98,8 +97,8 @@ public final class SegmentWriter implements Closeable {
    * @param firstTxid first TXID this segment will cover, >= 1
    * @param checksumBefore database checksum at {@code firstTxid - 1} (0 for a snapshot)
    * @param compression how page images are stored
-   * @param spoolDir directory for the temporary spool file (created there only when the
-   *     segment outgrows 256 KiB of stored page data)
+   * @param spoolDir directory for the temporary spool file (created there only when the segment
+   *     outgrows 256 KiB of stored page data)
    * @throws IllegalArgumentException if an argument is out of range or {@code spoolDir} is not a
    *     directory
    */
@@ -132,8 +131,7 @@ public final class SegmentWriter implements Closeable {
       throw new IllegalArgumentException("spool directory " + spoolDir + " is not a directory");
     }
     return new SegmentWriter(
-        kind, level, pageSize, firstTxid, checksumBefore, compression, spoolDir,
-        spoolBufferBytes);
+        kind, level, pageSize, firstTxid, checksumBefore, compression, spoolDir, spoolBufferBytes);
   }
 
   private long nextTxid() {
@@ -147,8 +145,8 @@ public final class SegmentWriter implements Closeable {
    *
    * @param pageNumber 1-based page number, at most 2^32-1
    * @param data buffer holding the image at {@code data[offset, offset + pageSize)}
-   * @throws IllegalArgumentException if {@code data} is not page-size bytes, the page number is
-   *     out of range, or {@code txid} is not the commit being built
+   * @throws IllegalArgumentException if {@code data} is not page-size bytes, the page number is out
+   *     of range, or {@code txid} is not the commit being built
    * @throws IllegalStateException if the writer is closed or finished, or a snapshot's commit was
    *     already added
    */
@@ -159,12 +157,15 @@ public final class SegmentWriter implements Closeable {
     }
     if (txid != nextTxid()) {
       throw new IllegalArgumentException(
-          "page " + pageNumber + " has TXID " + txid + " but the commit being built is "
+          "page "
+              + pageNumber
+              + " has TXID "
+              + txid
+              + " but the commit being built is "
               + nextTxid());
     }
     if (pageNumber < 1 || pageNumber > MAX_PAGE_NUMBER) {
-      throw new IllegalArgumentException(
-          "page number must be in 1..2^32-1, got " + pageNumber);
+      throw new IllegalArgumentException("page number must be in 1..2^32-1, got " + pageNumber);
     }
     Objects.requireNonNull(data, "data");
     if (offset < 0 || offset > data.length - pageSize) {
@@ -257,8 +258,10 @@ public final class SegmentWriter implements Closeable {
     }
   }
 
-  /** Encodes the complete segment in memory; for small segments and tests. Same rules as {@link
-   * #finishTo(Path)}. */
+  /**
+   * Encodes the complete segment in memory; for small segments and tests. Same rules as {@link
+   * #finishTo(Path)}.
+   */
   public byte[] finish() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
@@ -276,7 +279,9 @@ public final class SegmentWriter implements Closeable {
     }
     if (!currentCommitPages.isEmpty()) {
       throw new IllegalStateException(
-          currentCommitPages.size() + " page images were added for TXID " + nextTxid()
+          currentCommitPages.size()
+              + " page images were added for TXID "
+              + nextTxid()
               + " but its commit was not added");
     }
     finished = true;

@@ -62,7 +62,8 @@ class BucketObjectsJsonTest {
         assertThrows(
             InvalidBucketObjectException.class,
             () -> LineageManifest.fromJson(utf8(ok.replace(":1,", ":2,")), "app/lineage.json"));
-    assertTrue(v.getMessage().startsWith("app/lineage.json: unsupported format_version 2"),
+    assertTrue(
+        v.getMessage().startsWith("app/lineage.json: unsupported format_version 2"),
         v.getMessage());
     assertEquals("app/lineage.json", v.source());
     // a newer version with unknown fields still reports the version, not the field
@@ -80,14 +81,22 @@ class BucketObjectsJsonTest {
       ok.replace("4096", "\"4096\""), // wrong type
       ok.replace("\"app\"", "\"\""), // empty name
       ok.replace(":5,", ":-5,"), // negative time
-      ok.replace("\"parent\":null", "\"parent\":{\"db\":\"a\",\"lineage_id\":\"b\",\"txid\":0,"
-          + "\"checksum\":\"0000000000000000\"}"), // txid 0
-      ok.replace("\"parent\":null", "\"parent\":{\"db\":\"a\",\"lineage_id\":\"b\",\"txid\":3,"
-          + "\"checksum\":\"ABCDEF0000000000\"}"), // upper-case hex
-      ok.replace("\"parent\":null", "\"parent\":{\"db\":\"a\",\"lineage_id\":\"b\",\"txid\":3,"
-          + "\"checksum\":12}"), // checksum as number
-      ok.replace("\"parent\":null", "\"parent\":{\"db\":\"a\",\"lineage_id\":\"b\",\"txid\":3,"
-          + "\"checksum\":\"0000000000000000\",\"x\":1}"), // unknown nested field
+      ok.replace(
+          "\"parent\":null",
+          "\"parent\":{\"db\":\"a\",\"lineage_id\":\"b\",\"txid\":0,"
+              + "\"checksum\":\"0000000000000000\"}"), // txid 0
+      ok.replace(
+          "\"parent\":null",
+          "\"parent\":{\"db\":\"a\",\"lineage_id\":\"b\",\"txid\":3,"
+              + "\"checksum\":\"ABCDEF0000000000\"}"), // upper-case hex
+      ok.replace(
+          "\"parent\":null",
+          "\"parent\":{\"db\":\"a\",\"lineage_id\":\"b\",\"txid\":3,"
+              + "\"checksum\":12}"), // checksum as number
+      ok.replace(
+          "\"parent\":null",
+          "\"parent\":{\"db\":\"a\",\"lineage_id\":\"b\",\"txid\":3,"
+              + "\"checksum\":\"0000000000000000\",\"x\":1}"), // unknown nested field
       ok.replace(":1,", ":1.5,"), // non-integral version
       "[]",
       "not json",
@@ -114,12 +123,18 @@ class BucketObjectsJsonTest {
     assertTrue(r.isExpiredAt(20_000));
     assertThrows(
         InvalidBucketObjectException.class,
-        () -> Lease.fromJson(utf8("{\"holder\":\"h\",\"acquired_ms\":5,\"renewed_ms\":4,"
-            + "\"expires_ms\":9}"), "k"));
+        () ->
+            Lease.fromJson(
+                utf8("{\"holder\":\"h\",\"acquired_ms\":5,\"renewed_ms\":4," + "\"expires_ms\":9}"),
+                "k"));
     assertThrows(
         InvalidBucketObjectException.class,
-        () -> Lease.fromJson(utf8("{\"holder\":\"h\",\"acquired_ms\":1,\"renewed_ms\":1,"
-            + "\"expires_ms\":9,\"x\":0}"), "k"));
+        () ->
+            Lease.fromJson(
+                utf8(
+                    "{\"holder\":\"h\",\"acquired_ms\":1,\"renewed_ms\":1,"
+                        + "\"expires_ms\":9,\"x\":0}"),
+                "k"));
     assertThrows(
         InvalidBucketObjectException.class,
         () -> Lease.fromJson(utf8("{\"holder\":\"h\",\"acquired_ms\":1,\"renewed_ms\":1}"), "k"));
@@ -149,7 +164,8 @@ class BucketObjectsJsonTest {
     assertEquals("app/lease.json", BucketLayout.leaseKey("app"));
     assertEquals("app/L0/000000000000002a.seg", BucketLayout.level0Key("app", 42));
     assertEquals(
-        "app/L2/0000000000000001-00000000000000ff.seg", BucketLayout.compactedKey("app", 2, 1, 255));
+        "app/L2/0000000000000001-00000000000000ff.seg",
+        BucketLayout.compactedKey("app", 2, 1, 255));
     assertEquals("app/snapshots/00000000000f4240.seg", BucketLayout.snapshotKey("app", 1_000_000));
     assertEquals("app/branches/copy.json", BucketLayout.branchKey("app", "copy"));
     assertEquals(42, BucketLayout.level0Txid("app", "app/L0/000000000000002a.seg").getAsLong());
@@ -158,8 +174,8 @@ class BucketObjectsJsonTest {
     assertTrue(BucketLayout.level0Txid("app", "app/L0/00000000000002a.seg").isEmpty());
     assertTrue(BucketLayout.level0Txid("app", "other/L0/000000000000002a.seg").isEmpty());
     assertTrue(BucketLayout.level0Txid("app", "app/L0/000000000000002a.seg.tmp").isEmpty());
-    assertEquals(9, BucketLayout.snapshotTxid("app", "app/snapshots/0000000000000009.seg")
-        .getAsLong());
+    assertEquals(
+        9, BucketLayout.snapshotTxid("app", "app/snapshots/0000000000000009.seg").getAsLong());
     // lexicographic order of keys is TXID order
     assertTrue(BucketLayout.level0Key("a", 9).compareTo(BucketLayout.level0Key("a", 10)) < 0);
     assertTrue(BucketLayout.level0Key("a", 255).compareTo(BucketLayout.level0Key("a", 256)) < 0);

@@ -144,8 +144,7 @@ class DatabaseChecksumTest {
       assertEquals(checksum, DatabaseChecksum.of(ch, pageSize, size));
       long prefix = size >= 2 ? full(db, 2) : 0;
       assertEquals(prefix, DatabaseChecksum.of(ch, pageSize, Math.min(size, 2)));
-      assertThrows(
-          IllegalArgumentException.class, () -> DatabaseChecksum.of(ch, pageSize, 1000));
+      assertThrows(IllegalArgumentException.class, () -> DatabaseChecksum.of(ch, pageSize, 1000));
     }
   }
 

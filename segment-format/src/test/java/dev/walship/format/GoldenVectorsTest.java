@@ -29,8 +29,8 @@ class GoldenVectorsTest {
   }
 
   static byte[] committed(String name) throws IOException {
-    try (InputStream in = GoldenVectorsTest.class.getResourceAsStream("/golden/v1/" + name
-        + ".seg")) {
+    try (InputStream in =
+        GoldenVectorsTest.class.getResourceAsStream("/golden/v1/" + name + ".seg")) {
       assertNotNull(in, "golden vector " + name + ".seg is committed");
       return in.readAllBytes();
     }

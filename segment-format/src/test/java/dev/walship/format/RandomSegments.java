@@ -6,8 +6,8 @@ import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
- * Seeded generator of valid segments for property tests. Page images mix compressible (mostly
- * zero, repeated runs) and incompressible (random) content so both stored forms of LZ4 occur.
+ * Seeded generator of valid segments for property tests. Page images mix compressible (mostly zero,
+ * repeated runs) and incompressible (random) content so both stored forms of LZ4 occur.
  */
 final class RandomSegments {
   static final int[] PAGE_SIZES = {512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};

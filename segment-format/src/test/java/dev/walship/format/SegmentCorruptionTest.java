@@ -57,21 +57,33 @@ class SegmentCorruptionTest {
   }
 
   static Segment snapshot() {
-    List<PageVersion> pages = List.of(
-        new PageVersion(1, 5, filled(512, 'a')), new PageVersion(2, 5, filled(512, 'b')));
+    List<PageVersion> pages =
+        List.of(new PageVersion(1, 5, filled(512, 'a')), new PageVersion(2, 5, filled(512, 'b')));
     long checksum = 0;
     for (PageVersion p : pages) {
       checksum ^= DatabaseChecksum.pageHash(p.pageNumber(), p.data());
     }
     return new Segment(
-        SegmentKind.SNAPSHOT, 0, 512, 5, 5, 0,
-        List.of(new CommitRecord(5, 1_700_000_000_000L, 2, checksum)), pages);
+        SegmentKind.SNAPSHOT,
+        0,
+        512,
+        5,
+        5,
+        0,
+        List.of(new CommitRecord(5, 1_700_000_000_000L, 2, checksum)),
+        pages);
   }
 
   static Segment noPages() {
     return new Segment(
-        SegmentKind.INCREMENTAL, 0, 1024, 3, 3, 0x55L,
-        List.of(new CommitRecord(3, 1_700_000_000_000L, 1, 0x66L)), List.of());
+        SegmentKind.INCREMENTAL,
+        0,
+        1024,
+        3,
+        3,
+        0x55L,
+        List.of(new CommitRecord(3, 1_700_000_000_000L, 1, 0x66L)),
+        List.of());
   }
 
   static byte[] filled(int n, char c) {

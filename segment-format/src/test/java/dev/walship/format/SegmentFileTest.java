@@ -50,8 +50,7 @@ class SegmentFileTest {
     assertThrows(TruncatedSegmentException.class, () -> SegmentReader.open(cut, "f"));
     Path empty = Files.write(tmp.resolve("empty"), new byte[0]);
     assertThrows(TruncatedSegmentException.class, () -> SegmentReader.open(empty, "f"));
-    assertThrows(
-        UncheckedIOException.class, () -> SegmentReader.open(tmp.resolve("missing"), "f"));
+    assertThrows(UncheckedIOException.class, () -> SegmentReader.open(tmp.resolve("missing"), "f"));
   }
 
   @Test
@@ -62,7 +61,8 @@ class SegmentFileTest {
     }
     Segment segment = s;
     Path file = Files.write(tmp.resolve("c"), SegmentCodec.encode(segment, Compression.LZ4));
-    try (SegmentReader r = SegmentReader.openMapped(file, "c", 4096)) { // mapped: shared scratch path
+    try (SegmentReader r =
+        SegmentReader.openMapped(file, "c", 4096)) { // mapped: shared scratch path
       Thread[] threads = new Thread[4];
       Throwable[] failure = new Throwable[1];
       for (int t = 0; t < threads.length; t++) {

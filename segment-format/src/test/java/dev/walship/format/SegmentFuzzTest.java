@@ -10,11 +10,13 @@ import org.junit.jupiter.api.Test;
 /**
  * Seeded fuzzing of the reader with mutated segments whose CRCs are recomputed afterwards, so the
  * garbage reaches the structural checks. Invariant "CorruptOrValid": decoding either succeeds or
- * throws CorruptSegmentException; never another exception (index out of bounds, negative sizes,
- * out of memory from a huge count).
+ * throws CorruptSegmentException; never another exception (index out of bounds, negative sizes, out
+ * of memory from a huge count).
  */
 class SegmentFuzzTest {
-  /** Raise for a longer search: -Dwalship.fuzz.cases=100000 (and a different -Dwalship.fuzz.seed). */
+  /**
+   * Raise for a longer search: -Dwalship.fuzz.cases=100000 (and a different -Dwalship.fuzz.seed).
+   */
   private static final int CASES = Integer.getInteger("walship.fuzz.cases", 4000);
 
   private static final long SEED = Long.getLong("walship.fuzz.seed", 2026);
@@ -24,8 +26,7 @@ class SegmentFuzzTest {
     SplittableRandom r = new SplittableRandom(SEED);
     for (int n = 0; n < CASES; n++) {
       Segment s = RandomSegments.generate(r.nextLong(200));
-      byte[] bytes =
-          SegmentCodec.encode(s, r.nextBoolean() ? Compression.LZ4 : Compression.NONE);
+      byte[] bytes = SegmentCodec.encode(s, r.nextBoolean() ? Compression.LZ4 : Compression.NONE);
       int meta = (int) SegmentFormat.metaEnd(s.commits().size(), s.pages().size());
       int mutations = 1 + r.nextInt(4);
       for (int m = 0; m < mutations; m++) {

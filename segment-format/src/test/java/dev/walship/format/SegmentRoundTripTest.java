@@ -12,11 +12,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Property: for seeded random valid segments of every page size, kind, level and compression,
- * (1) decode(encode(s)) == s, (2) the spooling SegmentWriter, fed the pages in shuffled order with
+ * Property: for seeded random valid segments of every page size, kind, level and compression, (1)
+ * decode(encode(s)) == s, (2) the spooling SegmentWriter, fed the pages in shuffled order with
  * duplicates, produces exactly the bytes of SegmentCodec.encode (with images in memory, in the
- * spool file, or split between them), and (3) a memory-mapped file reads
- * the same as the byte array.
+ * spool file, or split between them), and (3) a memory-mapped file reads the same as the byte
+ * array.
  */
 class SegmentRoundTripTest {
   private static final int SEEDS = 300;
@@ -98,8 +98,7 @@ class SegmentRoundTripTest {
           }
         }
         org.junit.jupiter.api.Assertions.assertThrows(
-            IllegalArgumentException.class,
-            () -> r.imagesToApply(s.firstTxid() - 2, s.lastTxid()));
+            IllegalArgumentException.class, () -> r.imagesToApply(s.firstTxid() - 2, s.lastTxid()));
         org.junit.jupiter.api.Assertions.assertThrows(
             IllegalArgumentException.class, () -> r.imagesToApply(s.lastTxid(), s.lastTxid()));
         org.junit.jupiter.api.Assertions.assertThrows(

@@ -16,8 +16,8 @@ class SegmentWriterTest {
   @TempDir Path tmp;
 
   private SegmentWriter incremental(long firstTxid) {
-    return SegmentWriter.create(SegmentKind.INCREMENTAL, 0, 512, firstTxid, 0x77, Compression.LZ4,
-        tmp);
+    return SegmentWriter.create(
+        SegmentKind.INCREMENTAL, 0, 512, firstTxid, 0x77, Compression.LZ4, tmp);
   }
 
   private static byte[] page(int seed) {
@@ -34,16 +34,21 @@ class SegmentWriterTest {
           () -> SegmentWriter.create(SegmentKind.INCREMENTAL, 0, bad, 1, 0, Compression.NONE, tmp),
           "page size " + bad);
     }
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SegmentWriter.create(SegmentKind.INCREMENTAL, 0, 4096, 0, 0, Compression.NONE, tmp));
-    assertThrows(IllegalArgumentException.class,
-        () -> SegmentWriter.create(SegmentKind.INCREMENTAL, 256, 4096, 1, 0, Compression.NONE,
-            tmp));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            SegmentWriter.create(SegmentKind.INCREMENTAL, 256, 4096, 1, 0, Compression.NONE, tmp));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SegmentWriter.create(SegmentKind.SNAPSHOT, 0, 4096, 1, 5, Compression.NONE, tmp));
-    assertThrows(IllegalArgumentException.class,
-        () -> SegmentWriter.create(SegmentKind.INCREMENTAL, 0, 4096, 1, 0, Compression.NONE,
-            tmp.resolve("missing")));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            SegmentWriter.create(
+                SegmentKind.INCREMENTAL, 0, 4096, 1, 0, Compression.NONE, tmp.resolve("missing")));
   }
 
   @Test
@@ -53,17 +58,16 @@ class SegmentWriterTest {
       assertThrows(IllegalArgumentException.class, () -> w.addPage(1, 10, new byte[512], 1));
       assertThrows(IllegalArgumentException.class, () -> w.addPage(1, 10, new byte[600], -1));
       assertThrows(IllegalArgumentException.class, () -> w.addPage(0, 10, new byte[512], 0));
-      assertThrows(IllegalArgumentException.class,
-          () -> w.addPage(1L << 32, 10, new byte[512], 0));
+      assertThrows(IllegalArgumentException.class, () -> w.addPage(1L << 32, 10, new byte[512], 0));
       assertThrows(IllegalArgumentException.class, () -> w.addPage(1, 11, new byte[512], 0));
       assertThrows(IllegalArgumentException.class, () -> w.addPage(1, 9, new byte[512], 0));
       w.addPage(1, 10, new byte[600], 88); // a frame inside a larger buffer is fine
-      assertThrows(IllegalArgumentException.class,
-          () -> w.addCommit(new CommitRecord(11, 0, 1, 0)));
-      assertThrows(IllegalArgumentException.class,
-          () -> w.addCommit(new CommitRecord(10, -1, 1, 0)));
-      assertThrows(IllegalArgumentException.class,
-          () -> w.addCommit(new CommitRecord(10, 0, 1L << 32, 0)));
+      assertThrows(
+          IllegalArgumentException.class, () -> w.addCommit(new CommitRecord(11, 0, 1, 0)));
+      assertThrows(
+          IllegalArgumentException.class, () -> w.addCommit(new CommitRecord(10, -1, 1, 0)));
+      assertThrows(
+          IllegalArgumentException.class, () -> w.addCommit(new CommitRecord(10, 0, 1L << 32, 0)));
       w.addCommit(new CommitRecord(10, 0, 1, 0));
       assertEquals(1, w.commitCount());
     }

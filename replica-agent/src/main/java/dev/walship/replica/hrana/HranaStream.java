@@ -310,6 +310,7 @@ final class HranaStream {
       ResponseBudget budget,
       long txid) {
     c.deadline(nanoTime.getAsLong() + limits.queryTimeout().toNanos());
+    long mark = budget.mark();
     try (PreparedStatement ps = c.jdbc().prepareStatement(st.sql())) {
       bindArguments(ps, st, stmt);
       boolean hasRows = ps.execute();
@@ -347,7 +348,11 @@ final class HranaStream {
       result.put("replication_index", Long.toString(txid));
       return result;
     } catch (SQLException e) {
+      budget.rewind(mark);
       throw sqlError(e, c);
+    } catch (HranaException e) {
+      budget.rewind(mark);
+      throw e;
     } finally {
       c.noDeadline();
     }

@@ -11,6 +11,16 @@ final class ResponseBudget {
     this.limit = limitBytes;
   }
 
+  /** Bytes counted so far; pass to {@link #rewind(long)} if what followed is discarded. */
+  long mark() {
+    return used;
+  }
+
+  /** Forgets what was counted after {@code mark} (a failed statement's rows are not sent). */
+  void rewind(long mark) {
+    used = mark;
+  }
+
   /**
    * Counts {@code bytes} more.
    *

@@ -35,8 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Segment encode and decode+verify throughput, with the limits beside them in the same run: a
- * plain CRC32C and a plain copy over the same page bytes.
+ * Segment encode and decode+verify throughput, with the limits beside them in the same run: a plain
+ * CRC32C and a plain copy over the same page bytes.
  *
  * <p>One operation is one MiB of page data (a 16 MiB segment of 4096 pages of 4 KiB counts as 16
  * operations), so the score in ops/s reads directly as <b>MiB/s of page data</b>. Pages look like
@@ -115,8 +115,15 @@ public class SegmentCodecBenchmark {
     int i = 8;
     while (i < used) {
       byte[] rec =
-          ("id=" + r.nextInt(1_000_000) + ";name=user" + r.nextInt(5000) + ";email=u"
-                  + r.nextInt(99999) + "@example.com;score=" + r.nextDouble() + ";")
+          ("id="
+                  + r.nextInt(1_000_000)
+                  + ";name=user"
+                  + r.nextInt(5000)
+                  + ";email=u"
+                  + r.nextInt(99999)
+                  + "@example.com;score="
+                  + r.nextDouble()
+                  + ";")
               .getBytes(StandardCharsets.US_ASCII);
       int n = Math.min(rec.length, used - i);
       System.arraycopy(rec, 0, p, i, n);

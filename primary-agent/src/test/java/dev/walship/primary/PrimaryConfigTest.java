@@ -1,0 +1,72 @@
+package dev.walship.primary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PrimaryConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void databasesDirectoriesDefaultsAndEnvironment() throws Exception {
+    Files.createDirectories(dir.resolve("tenants"));
+    Files.writeString(dir.resolve("tenants/a.db"), "");
+    Files.writeString(dir.resolve("tenants/b.db"), "");
+    Files.writeString(dir.resolve("tenants/notes.txt"), "");
+    Path yml = dir.resolve("walship.yml");
+    Files.writeString(yml, """
+        target: s3://bucket/${PREFIX}?region=eu-west-1
+        sync-interval: 250ms
+        admin: 127.0.0.1:9191
+        checkpoint-pages: 500
+        databases:
+          - path: app.sqlite
+          - path: /data/other.db
+            name: billing
+            target: file:///backups/${MISSING:-fallback}
+            sync-interval: 0
+        directories:
+          - glob: tenants/*.db
+        """);
+    PrimaryConfig c = PrimaryConfig.load(yml, Map.of("PREFIX", "prod")::get);
+    assertEquals(4, c.databases().size());
+    DatabaseOptions app = c.databases().get(0);
+    assertEquals("app", app.name());
+    assertEquals(dir.resolve("app.sqlite"), app.path());
+    assertEquals("s3://bucket/prod?region=eu-west-1", app.target());
+    assertEquals(Duration.ofMillis(250), app.syncInterval());
+    assertEquals(500, app.checkpointPages());
+    DatabaseOptions billing = c.databases().get(1);
+    assertEquals("billing", billing.name());
+    assertEquals("file:///backups/fallback", billing.target());
+    assertEquals(Duration.ZERO, billing.syncInterval());
+    assertEquals("a", c.databases().get(2).name());
+    assertEquals("b", c.databases().get(3).name());
+    assertEquals(9191, c.admin().getPort());
+  }
+
+  @Test
+  void mistakesAreReportedClearly() throws Exception {
+    Path yml = dir.resolve("w.yml");
+    Files.writeString(yml, "target: s3://b/${NOPE}\ndatabases:\n  - path: a.db\n");
+    PrimaryException e = assertThrows(PrimaryException.class, () -> PrimaryConfig.load(yml, k -> null));
+    assertTrue(e.getMessage().contains("${NOPE}"), e.getMessage());
+    Files.writeString(yml, "target: s3://b/x\nsync-intervall: 1s\ndatabases:\n  - path: a.db\n");
+    e = assertThrows(PrimaryException.class, () -> PrimaryConfig.load(yml, k -> null));
+    assertTrue(e.getMessage().contains("sync-intervall"), e.getMessage());
+    Files.writeString(yml, "databases:\n  - path: a.db\n");
+    e = assertThrows(PrimaryException.class, () -> PrimaryConfig.load(yml, k -> null));
+    assertTrue(e.getMessage().contains("no target"), e.getMessage());
+    e = assertThrows(PrimaryException.class, () -> PrimaryConfig.load(dir.resolve("none.yml"), k -> null));
+    assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    assertThrows(PrimaryException.class, () -> PrimaryConfig.parseDuration("5"));
+    assertEquals(Duration.ofMinutes(2), PrimaryConfig.parseDuration("2m"));
+  }
+}

@@ -1,0 +1,106 @@
+package dev.walship.primary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.walship.store.testing.InProcessS3;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The central check over workloads that stress capture in different ways. */
+class WorkloadsTest {
+  @RegisterExtension static final InProcessS3 S3 = InProcessS3.transientBackend();
+  @TempDir Path dir;
+  Harness h;
+
+  @BeforeEach
+  void setUp() {
+    h = new Harness(S3, dir);
+  }
+
+  @AfterEach
+  void tearDown() {
+    h.close();
+  }
+
+  @Test
+  void aTransactionLargerThan64MiB() throws Exception {
+    Path db = dir.resolve("big.db");
+    DatabaseAgent agent;
+    try (AppProcess app = AppProcess.start(db, 0)) {
+      app.run("sql CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+      agent = h.start(h.options(db));
+      app.run("insert 10 100");
+      app.run("bigtx 66"); // 66 MiB of rows in one commit
+      app.run("insert 10 100");
+    }
+    long before = agent.capturedTxid();
+    agent.syncNow(120_000);
+    assertTrue(agent.capturedTxid() >= before);
+    agent.close();
+    BucketReplay.Result r = h.assertBucketEqualsApp("big", db);
+    assertEquals(1, r.snapshotsInL0());
+  }
+
+  @Test
+  void pagesOf64KiB() throws Exception {
+    Path db = dir.resolve("wide.db");
+    DatabaseAgent agent;
+    try (AppProcess app = AppProcess.start(db, 65536)) {
+      app.run("sql CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+      agent = h.start(h.options(db).withCheckpointPages(20, 40));
+      app.run("insert 200 5000");
+      app.run("sql DELETE FROM t WHERE id % 2 = 0");
+      app.run("sql VACUUM");
+      app.run("insert 20 70000"); // overflow pages
+    }
+    agent.syncNow(60_000);
+    agent.close();
+    BucketReplay.Result r = h.assertBucketEqualsApp("wide", db);
+    assertEquals(65536, r.pageSize());
+  }
+
+  @Test
+  void anAppHoldingALongReadTransaction() throws Exception {
+    Path db = dir.resolve("reader.db");
+    DatabaseAgent agent;
+    try (AppProcess app = AppProcess.start(db, 0)) {
+      app.run("sql CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+      app.run("insert 10 100");
+      agent = h.start(h.options(db).withCheckpointPages(50, 100));
+      app.run("read-begin"); // pins an old snapshot: checkpoints cannot complete
+      app.run("insert 300 2000");
+      agent.syncNow(30_000);
+      app.run("read-end");
+      app.run("insert 300 2000"); // now the agent's checkpoints complete and the WAL restarts
+      app.run("sql UPDATE t SET v = randomblob(10) WHERE id < 50");
+    }
+    agent.syncNow(30_000);
+    assertTrue(agent.status().checkpoints() > 0);
+    agent.close();
+    BucketReplay.Result r = h.assertBucketEqualsApp("reader", db);
+    assertEquals(1, r.snapshotsInL0());
+  }
+
+  @Test
+  void chinookInRollbackJournalModeIsSwitchedToWalAndShipped() throws Exception {
+    Path db = h.copyOf(Path.of("/work/shared/data/chinook.sqlite"), "chinook.db");
+    DatabaseAgent agent = h.start(h.options(db));
+    assertEquals("wal\n", Sqlite3.run(db, "PRAGMA journal_mode;"));
+    try (AppProcess app = AppProcess.start(db, 0)) {
+      app.run("sql INSERT INTO Genre(Name) VALUES ('Sea shanty')");
+      app.run("sql UPDATE Track SET UnitPrice = UnitPrice + 0.01 WHERE GenreId = 1");
+      app.run("sql DELETE FROM PlaylistTrack WHERE PlaylistId = 1");
+      app.run("sql CREATE INDEX track_name ON Track(Name)");
+    }
+    agent.syncNow(30_000);
+    agent.close();
+    BucketReplay.Result r = h.assertBucketEqualsApp("chinook", db);
+    assertEquals(1, r.snapshotsInL0());
+    assertTrue(r.lastTxid() >= 5, "snapshot + 4 commits: " + r.lastTxid());
+  }
+}

@@ -1,0 +1,303 @@
+package dev.walship.replica.bench;
+
+import dev.walship.primary.DatabaseAgent;
+import dev.walship.primary.DatabaseOptions;
+import dev.walship.replica.ReplicaAgent;
+import dev.walship.replica.ReplicaConfig;
+import dev.walship.replica.ServedDatabase;
+import dev.walship.replica.testing.ReferenceShipper;
+import dev.walship.store.ObjectStore;
+import dev.walship.store.testing.InProcessS3;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One-shot benchmark of the replica (not a test): {@code java -cp <test classpath>
+ * dev.walship.replica.bench.ReplicaBenchmark [seconds]}.
+ *
+ * <ol>
+ *   <li>Point lookups on Chinook's Track table by primary key: Hrana over HTTP (JSON, 4 client
+ *       threads, one pipeline per lookup) against in-process JDBC on the same file, same threads.
+ *   <li>Commit-to-visible lag: an in-process app commits about 1,000 transactions per second to a
+ *       WAL database, the real primary agent ships in continuous mode (one upload in flight), the
+ *       replica polls every 20 ms; lag = time from the app's commit to the replica publishing its
+ *       TXID.
+ *   <li>Object-store requests of an idle, caught-up replica at the default 1 s poll interval,
+ *       extrapolated to an hour.
+ * </ol>
+ */
+public final class ReplicaBenchmark {
+  private ReplicaBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+    Path tmp = Files.createTempDirectory("walship-bench");
+    try (InProcessS3 s3 = InProcessS3.transientBackend().start()) {
+      pointLookups(s3, tmp.resolve("lookups"), seconds);
+      lag(s3, tmp.resolve("lag"), seconds);
+      idle(s3, tmp.resolve("idle"), seconds);
+    }
+  }
+
+  private static Path chinook(Path dir) throws Exception {
+    Files.createDirectories(dir);
+    Path file = dir.resolve("chinook.db");
+    try (InputStream in = ReplicaBenchmark.class.getResourceAsStream("/chinook.sqlite")) {
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return file;
+  }
+
+  private static ReplicaAgent agent(InProcessS3 s3, String prefix, Path dir, Duration poll, String db,
+      ScheduledExecutorService scheduler, ExecutorService http, SimpleMeterRegistry registry) throws Exception {
+    ReplicaConfig config =
+        ReplicaConfig.of("unused", dir)
+            .withListen(new InetSocketAddress("127.0.0.1", 0))
+            .withDatabases(List.of(db), db)
+            .withPolling(poll, Duration.ofMinutes(5), false);
+    return new ReplicaAgent(config, s3.open(prefix), Clock.systemUTC(), scheduler, http, registry,
+            System::nanoTime)
+        .start();
+  }
+
+  private static String prefixOf(ObjectStore store) {
+    return store.describe().replaceAll("^s3://[^/]+/", "").replaceAll("[ (?].*$", "");
+  }
+
+  private static void pointLookups(InProcessS3 s3, Path dir, int seconds) throws Exception {
+    Path app = chinook(dir.resolve("app"));
+    ObjectStore store = s3.openFresh();
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+    ExecutorService http = Executors.newFixedThreadPool(8);
+    try (ReferenceShipper shipper = new ReferenceShipper(store, "chinook", app, Files.createDirectories(dir.resolve("spool")));
+        ReplicaAgent agent = (shipper.init() > 0)
+            ? agent(s3, prefixOf(store), dir.resolve("replica"), Duration.ofSeconds(1), "chinook", scheduler, http, new SimpleMeterRegistry())
+            : null) {
+      Path replicaFile = dir.resolve("replica").resolve("chinook.db");
+      String url = "http://127.0.0.1:" + agent.port() + "/v2/pipeline";
+      int threads = 4;
+      long[] hrana = run(threads, seconds, () -> {
+        HttpClient client = HttpClient.newHttpClient();
+        return () -> {
+          int id = 1 + ThreadLocalRandom.current().nextInt(3503);
+          String body = "{\"baton\":null,\"requests\":[{\"type\":\"execute\",\"stmt\":{\"sql\":"
+              + "\"SELECT Name, Milliseconds FROM Track WHERE TrackId = ?\",\"args\":[{\"type\":\"integer\",\"value\":\""
+              + id + "\"}]}},{\"type\":\"close\"}]}";
+          HttpResponse<String> r = client.send(
+              HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+              HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() != 200 || !r.body().contains("\"rows\":[[")) {
+            throw new IllegalStateException(r.body());
+          }
+        };
+      });
+      long[] jdbc = run(threads, seconds, () -> {
+        Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + replicaFile + "?mode=ro");
+        PreparedStatement ps = c.prepareStatement("SELECT Name, Milliseconds FROM Track WHERE TrackId = ?");
+        return () -> {
+          ps.setInt(1, 1 + ThreadLocalRandom.current().nextInt(3503));
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              throw new IllegalStateException("no row");
+            }
+            rs.getString(1);
+          }
+        };
+      });
+      report("point lookup, Hrana/HTTP (4 threads)", hrana, seconds);
+      report("point lookup, in-process JDBC (4 threads)", jdbc, seconds);
+    } finally {
+      scheduler.shutdownNow();
+      http.shutdownNow();
+      store.close();
+    }
+  }
+
+  private static void lag(InProcessS3 s3, Path dir, int seconds) throws Exception {
+    Files.createDirectories(dir.resolve("app"));
+    Path app = dir.resolve("app").resolve("lag.db");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + app); Statement s = c.createStatement()) {
+      s.execute("PRAGMA journal_mode=WAL");
+      s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+    }
+    ObjectStore store = s3.openFresh();
+    String prefix = prefixOf(store);
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+    ExecutorService http = Executors.newFixedThreadPool(4);
+    ExecutorService side = Executors.newFixedThreadPool(1);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    DatabaseAgent primary = new DatabaseAgent(
+        DatabaseOptions.of(app, s3.targetUrl(prefix)).withSyncInterval(Duration.ZERO)
+            .withSpoolDir(Files.createDirectories(dir.resolve("spool"))),
+        store, new SimpleMeterRegistry(), InstantSource.system());
+    try {
+      primary.start();
+      long first = primary.syncNow(30_000);
+      try (ReplicaAgent agent = agent(s3, prefix, dir.resolve("replica"), Duration.ofMillis(20), "lag", scheduler, http, registry)) {
+        ServedDatabase served = agent.follower("lag").orElseThrow().served();
+        while (served.txid() < first) {
+          Thread.onSpinWait();
+        }
+        int commits = seconds * 1000;
+        long[] commitAt = new long[commits + 1];
+        long[] visibleAt = new long[commits + 1];
+        java.util.concurrent.atomic.AtomicInteger committed = new java.util.concurrent.atomic.AtomicInteger();
+        Future<?> writer = side.submit(() -> {
+          try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + app)) {
+            try (Statement s = c.createStatement()) {
+              s.execute("PRAGMA busy_timeout=10000");
+              s.execute("PRAGMA synchronous=NORMAL");
+            }
+            PreparedStatement ins = c.prepareStatement("INSERT INTO t (v) VALUES (randomblob(100))");
+            long start = System.nanoTime();
+            for (int i = 1; i <= commits; i++) {
+              long due = start + i * 1_000_000L;
+              while (System.nanoTime() < due) {
+                LockSupport.parkNanos(100_000);
+              }
+              ins.executeUpdate();
+              commitAt[i] = System.nanoTime();
+              committed.set(i);
+            }
+          }
+          return null;
+        });
+        int visibleUpTo = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(seconds + 60L).toNanos();
+        while (visibleUpTo < commits && System.nanoTime() < deadline) {
+          long t = served.txid();
+          int upto = (int) Math.min(committed.get(), t - first);
+          if (upto > visibleUpTo) {
+            long now = System.nanoTime();
+            for (int i = visibleUpTo + 1; i <= upto; i++) {
+              visibleAt[i] = now;
+            }
+            visibleUpTo = upto;
+          } else {
+            Thread.onSpinWait();
+          }
+        }
+        writer.get();
+        long[] lags = new long[visibleUpTo];
+        for (int i = 1; i <= visibleUpTo; i++) {
+          lags[i - 1] = visibleAt[i] - commitAt[i];
+        }
+        Arrays.sort(lags);
+        System.out.printf("commit-to-visible lag, real primary in continuous mode (%d commits at ~1,000/s,"
+                + " TXIDs %d..%d, replica poll 20 ms): p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+            lags.length, first, served.txid(), pct(lags, 50) / 1e6, pct(lags, 99) / 1e6,
+            lags.length == 0 ? 0 : lags[lags.length - 1] / 1e6);
+        registry.getMeters().stream()
+            .filter(m -> m.getId().getName().startsWith("walship_replica_apply") || m.getId().getName().startsWith("walship_replica_fetch"))
+            .forEach(m -> System.out.println("  " + m.getId() + " " + m.measure()));
+      }
+    } finally {
+      primary.close();
+      side.shutdownNow();
+      scheduler.shutdownNow();
+      http.shutdownNow();
+      store.close();
+    }
+  }
+
+  private static void idle(InProcessS3 s3, Path dir, int seconds) throws Exception {
+    Path app = chinook(dir.resolve("app"));
+    ObjectStore store = s3.openFresh();
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+    ExecutorService http = Executors.newFixedThreadPool(2);
+    try (ReferenceShipper shipper = new ReferenceShipper(store, "idle", app, Files.createDirectories(dir.resolve("spool")));
+        ReplicaAgent agent = (shipper.init() > 0)
+            ? agent(s3, prefixOf(store), dir.resolve("replica"), Duration.ofSeconds(1), "idle", scheduler, http, new SimpleMeterRegistry())
+            : null) {
+      double before = agent.storeRequests();
+      long start = System.nanoTime();
+      LockSupport.parkNanos(Duration.ofSeconds(seconds).toNanos());
+      double requests = agent.storeRequests() - before;
+      double hours = (System.nanoTime() - start) / 3.6e12;
+      System.out.printf("idle replica, poll 1 s: %.0f store requests in %d s = %.0f per hour"
+              + " (GETs of the next L0 key, 404; plus 12 LISTs/h at the 5 min gap check)%n",
+          requests, seconds, requests / hours);
+    } finally {
+      scheduler.shutdownNow();
+      http.shutdownNow();
+      store.close();
+    }
+  }
+
+  interface Op {
+    void run() throws Exception;
+  }
+
+  interface OpFactory {
+    Op create() throws Exception;
+  }
+
+  /** Runs {@code threads} loops for {@code seconds}; returns every latency in ns. */
+  private static long[] run(int threads, int seconds, OpFactory factory) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+    List<Future<long[]>> futures = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      futures.add(pool.submit(() -> {
+        Op op = factory.create();
+        long[] buf = new long[1 << 16];
+        int n = 0;
+        while (System.nanoTime() < end) {
+          long s = System.nanoTime();
+          op.run();
+          if (n == buf.length) {
+            buf = Arrays.copyOf(buf, n * 2);
+          }
+          buf[n++] = System.nanoTime() - s;
+        }
+        return Arrays.copyOf(buf, n);
+      }));
+    }
+    long[] all = new long[0];
+    for (Future<long[]> f : futures) {
+      long[] part = f.get();
+      long[] merged = Arrays.copyOf(all, all.length + part.length);
+      System.arraycopy(part, 0, merged, all.length, part.length);
+      all = merged;
+    }
+    pool.shutdown();
+    Arrays.sort(all);
+    return all;
+  }
+
+  private static void report(String what, long[] sorted, int seconds) {
+    System.out.printf("%s: %.0f ops/s, p50 %.3f ms, p99 %.3f ms%n",
+        what, sorted.length / (double) seconds, pct(sorted, 50) / 1e6, pct(sorted, 99) / 1e6);
+  }
+
+  private static long pct(long[] sorted, int p) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * p / 100.0) - 1)];
+  }
+}
