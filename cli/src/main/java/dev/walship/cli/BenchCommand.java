@@ -50,8 +50,9 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure walship against its raw limits on this machine, in one run: app commit throughput",
-      "with and without the primary agent, commit-to-durable and commit-to-visible lag, S3",
+      "Measure every headline figure beside its raw limit, in one run.",
+      "App commit throughput with and without the primary agent, commit-to-durable and",
+      "commit-to-visible lag, S3",
       "requests per 1,000 commits and per idle minute, restore vs raw GET, Hrana reads vs JDBC,",
       "agent RSS with 1 and N databases. JSON to --out, a table to the terminal."
     })

@@ -46,9 +46,10 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Run walship end to end on this machine: embedded S3, a primary agent, two replicas, and a",
-      "separate app process selling music on the bundled Chinook database; then prove the replicas,",
-      "a point-in-time restore and a branch are exact. Exit code 0 only if every check passed."
+      "Run walship end to end here and prove it (no S3 account, no Docker).",
+      "Embedded S3, a primary agent, two replicas and a separate app process selling music on the",
+      "bundled Chinook database; then proofs that the replicas, a point-in-time restore and a",
+      "branch are exact. Exit code 0 only if every check passed."
     })
 public final class DemoCommand implements Callable<Integer> {
   static final int FIRST_NEW_INVOICE = 413;
