@@ -28,7 +28,9 @@ import picocli.CommandLine.Command;
       RestoreCommand.class,
       BranchCommand.class,
       LsCommand.class,
-      VerifyCommand.class
+      VerifyCommand.class,
+      DemoCommand.class,
+      BenchCommand.class
     })
 public final class Walship implements Runnable {
 

@@ -1,28 +1,17 @@
 package dev.walship.store.testing;
 
+import dev.walship.s3.EmbeddedS3Server;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.ObjectStores;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.Properties;
 import java.util.UUID;
-import java.util.stream.Stream;
-import org.gaul.s3proxy.BlobStores;
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.blobstore.BlobStore;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * A real S3 server (S3Proxy 4.1.0) running in this JVM on a loopback ephemeral port, with one
@@ -44,8 +33,10 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * start-after); {@link #filesystemBackend(Path)} keeps them under a directory (survives a restart
  * of the server on the same directory).
  *
- * <p>Conditional writes are atomic like S3's: {@code If-None-Match: *} natively, {@code If-Match}
- * through {@link AtomicConditionalBlobStore} (S3Proxy 4.1.0 alone checks it non-atomically).
+ * <p>A JUnit face on {@link EmbeddedS3Server} (module embedded-s3, the demo's server too), with
+ * fixed credentials so child processes can sign with them. Conditional writes are atomic like
+ * S3's: {@code If-None-Match: *} natively, {@code If-Match} through the server's atomic wrapper
+ * (S3Proxy 4.1.0 alone checks it non-atomically).
  *
  * <p>Thread-safe once started. Use a distinct prefix per test to keep tests independent.
  */
@@ -62,38 +53,28 @@ public final class InProcessS3
   public static final String SECRET_KEY = "walship-test-secret";
 
   private final String provider;
-  private final Path baseDir;
-  private final boolean deleteBaseDirOnClose;
-  private final String bucket;
-  private S3Proxy proxy;
-  private BlobStore blobStore;
-  private URI endpoint;
+  private final EmbeddedS3Server server;
   private boolean perTest;
 
-  private InProcessS3(String provider, Path baseDir, boolean deleteBaseDirOnClose) {
+  private InProcessS3(String provider, EmbeddedS3Server.Builder builder) {
     this.provider = provider;
-    this.baseDir = baseDir;
-    this.deleteBaseDirOnClose = deleteBaseDirOnClose;
-    this.bucket = "walship-test";
+    this.server = builder.bucket("walship-test").credentials(ACCESS_KEY, SECRET_KEY).build();
   }
 
   /** A server keeping objects in memory. Call {@link #start()} or register it as an extension. */
   public static InProcessS3 transientBackend() {
-    return new InProcessS3("transient", null, false);
+    return new InProcessS3("transient", EmbeddedS3Server.builder().transientBackend());
   }
 
   /** A server keeping objects under {@code directory} (created if missing, not deleted). */
   public static InProcessS3 filesystemBackend(Path directory) {
-    return new InProcessS3("filesystem", directory, false);
+    return new InProcessS3("filesystem", EmbeddedS3Server.builder().filesystemBackend(directory));
   }
 
   /** A server keeping objects in a fresh temporary directory deleted on close. */
   public static InProcessS3 filesystemBackend() {
-    try {
-      return new InProcessS3("filesystem", Files.createTempDirectory("walship-s3proxy"), true);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return new InProcessS3(
+        "filesystem", EmbeddedS3Server.builder().temporaryFilesystemBackend());
   }
 
   /**
@@ -102,85 +83,30 @@ public final class InProcessS3
    * @return this
    */
   public synchronized InProcessS3 start() {
-    if (proxy != null) {
-      return this;
-    }
-    Properties properties = new Properties();
-    properties.setProperty("jclouds.identity", ACCESS_KEY);
-    properties.setProperty("jclouds.credential", SECRET_KEY);
-    if (baseDir != null) {
-      try {
-        Files.createDirectories(baseDir);
-        properties.setProperty("jclouds.filesystem.basedir", baseDir.toRealPath().toString());
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException("cannot create " + baseDir, e);
-      }
-    }
-    try {
-      blobStore = new AtomicConditionalBlobStore(BlobStores.create(provider, properties));
-      if (!blobStore.containerExists(bucket)) {
-        blobStore.createContainer(bucket);
-      }
-      S3Proxy server =
-          S3Proxy.builder()
-              .blobStore(blobStore)
-              .endpoint(URI.create("http://127.0.0.1:0"))
-              .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-              .ignoreUnknownHeaders(true)
-              .v4MaxNonChunkedRequestSize(1L << 30)
-              .stopTimeout(0)
-              .build();
-      server.start();
-      if (!"STARTED".equals(server.getState())) {
-        server.stop();
-        throw new IllegalStateException("S3Proxy did not start: state " + server.getState());
-      }
-      proxy = server;
-      endpoint = URI.create("http://127.0.0.1:" + server.getPort());
-      return this;
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot start S3Proxy (" + provider + " backend)", e);
-    }
+    server.start();
+    return this;
   }
 
   /** Stops the server (objects of the transient backend are gone); idempotent. */
   @Override
   public synchronized void close() {
-    if (proxy == null) {
-      return;
-    }
-    try {
-      proxy.stop();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot stop S3Proxy on " + endpoint, e);
-    } finally {
-      proxy = null;
-      if (blobStore != null) {
-        blobStore.close();
-        blobStore = null;
-      }
-      if (deleteBaseDirOnClose) {
-        deleteRecursively(baseDir);
-      }
-    }
+    server.close();
   }
 
   /** The server's endpoint, e.g. {@code http://127.0.0.1:41234}. */
   public URI endpoint() {
     requireStarted();
-    return endpoint;
+    return server.endpoint();
   }
 
   /** The one bucket the server holds. */
   public String bucket() {
-    return bucket;
+    return server.bucket();
   }
 
   /** Static credentials the server accepts. */
   public AwsCredentialsProvider credentials() {
-    return StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
+    return server.credentials();
   }
 
   /**
@@ -191,14 +117,7 @@ public final class InProcessS3
    */
   public String targetUrl(String prefix) {
     requireStarted();
-    String p = prefix == null ? "" : prefix.replaceAll("^/+|/+$", "");
-    return "s3://"
-        + bucket
-        + "/"
-        + p
-        + "?endpoint="
-        + URLEncoder.encode(endpoint.toString(), StandardCharsets.UTF_8)
-        + "&path-style=true&region=us-east-1";
+    return server.targetUrl(prefix);
   }
 
   /** Opens a store on {@code prefix} of the bucket (the caller closes it). */
@@ -224,7 +143,7 @@ public final class InProcessS3
   /** Registered on an instance field (no beforeAll): a fresh server per test. */
   @Override
   public synchronized void beforeEach(ExtensionContext context) {
-    if (proxy == null) {
+    if (!server.isRunning()) {
       start();
       perTest = true;
     }
@@ -240,25 +159,17 @@ public final class InProcessS3
 
   @Override
   public String toString() {
-    return "InProcessS3[" + provider + (endpoint == null ? ", stopped" : ", " + endpoint) + "]";
+    return "InProcessS3["
+        + provider
+        + (server.isRunning() ? ", " + server.endpoint() : ", stopped")
+        + "]";
   }
 
   private void requireStarted() {
-    if (proxy == null) {
+    if (!server.isRunning()) {
       throw new IllegalStateException(
           "InProcessS3 is not started: register it with @RegisterExtension on a static field or"
               + " call start()");
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot delete " + dir, e);
     }
   }
 }

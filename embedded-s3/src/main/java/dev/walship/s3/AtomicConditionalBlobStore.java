@@ -1,4 +1,4 @@
-package dev.walship.store.testing;
+package dev.walship.s3;
 
 import java.io.InputStream;
 import java.util.concurrent.locks.ReentrantLock;
