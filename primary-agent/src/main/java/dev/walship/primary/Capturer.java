@@ -174,9 +174,35 @@ public final class Capturer implements Closeable {
     return session;
   }
 
-  /** Called by {@link Checkpointer} after a checkpoint that backfilled every frame. */
+  /**
+   * Called by {@link Checkpointer} after a checkpoint that backfilled every frame: the database
+   * file now holds every captured page, so the WAL overlay is dropped (its frames may be
+   * overwritten as soon as the app restarts the WAL).
+   */
   void checkpointCompleted() {
     restartExpected = true;
+    walIndex.clear();
+  }
+
+  /**
+   * Writes every page of the database at {@link #lastTxid()} into {@code writer} (a SNAPSHOT
+   * writer created at that TXID) followed by its commit record. Each page read back is checked
+   * against the tracked page hash, so a snapshot can never disagree with the checksum chain.
+   *
+   * @throws IllegalStateException if a page does not match (the capture then resyncs)
+   */
+  public void writeSnapshot(dev.walship.format.SegmentWriter writer) {
+    for (long p = 1; p <= hashes.sizePages(); p++) {
+      readCurrentPage(p);
+      if (DatabaseChecksum.pageHash(p, buf, 0, pageSize) != hashes.get(p)) {
+        throw new IllegalStateException(
+            dbPath + ": page " + p + " read for a snapshot at TXID " + lastTxid
+                + " does not match the captured page hash");
+      }
+      writer.addPage(p, lastTxid, buf, 0);
+    }
+    writer.addCommit(
+        new CommitRecord(lastTxid, clock.millis(), hashes.sizePages(), hashes.checksum()));
   }
 
   /**

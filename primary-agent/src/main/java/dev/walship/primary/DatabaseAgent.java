@@ -1,6 +1,9 @@
 package dev.walship.primary;
 
+import dev.walship.format.BucketLayout;
 import dev.walship.format.Compression;
+import dev.walship.format.SegmentKind;
+import dev.walship.format.SegmentWriter;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.ObjectStoreException;
 import io.micrometer.core.instrument.Counter;
@@ -12,9 +15,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,16 +30,21 @@ import org.slf4j.LoggerFactory;
  * <dl>
  *   <dt>STARTING
  *   <dd>{@link #start()}: opens the database (WAL mode), acquires the lease (refusing if another
- *       live primary holds it), reads the lineage's position ({@link LineageBootstrap}) and
- *       resyncs the capture to it: resume without a snapshot when the local database matches,
+ *       live primary holds it), reads the lineage's position ({@link LineageBootstrap}), uploads
+ *       segments an earlier run left in the spool ({@link SpoolReplay}) and resyncs the capture
+ *       to the result: resume without a snapshot when the local database matches,
  *       snapshot otherwise (and for a new lineage).
  *   <dt>RUNNING
  *   <dd>every poll interval (5 ms): capture new commits; cut a segment when there are commits,
  *       no upload is in flight, and the sync interval passed since the last cut (continuous
- *       mode: at once); checkpoint when due. An idle database makes no request to the bucket.
+ *       mode: at once); checkpoint when due; write a periodic snapshot to {@code snapshots/} when
+ *       the snapshot interval passed. An idle database makes no request to the bucket.
  *   <dt>RECOVERING
  *   <dd>the capture failed (I/O or SQLite error): connections are reopened and the capture
  *       resyncs from the last complete commit it captured; retried every second until it works.
+ *   <dt>FAILED
+ *   <dd>a thread died of an unexpected error (a bug): logged with the TXIDs reached; nothing more
+ *       is shipped.
  *   <dt>FENCED
  *   <dd>a conditional write lost: another primary writes this lineage. Nothing more is written.
  *   <dt>STOPPED
@@ -69,11 +77,14 @@ public final class DatabaseAgent implements AutoCloseable {
   private volatile long capturedTxid;
   private volatile long walBytes;
   private volatile boolean stopping;
-  private volatile CompletableFuture<Long> syncRequest;
+  /** syncNow callers waiting for the next poll + cut (guarded by this). */
+  private List<CompletableFuture<Long>> syncRequests = new java.util.ArrayList<>();
   private Thread captureThread;
   private Thread uploadThread;
   private long lastCutMillis = Long.MIN_VALUE / 2;
   private volatile long recoveries;
+  private long lastSnapshotMillis;
+  private long lastSnapshotTxid = -1;
 
   /**
    * @param store the bucket (root = the target URL); not closed by this agent
@@ -85,7 +96,7 @@ public final class DatabaseAgent implements AutoCloseable {
     this.options = options;
     this.store = store;
     this.clock = clock;
-    this.builder = new SegmentBuilder(options.name(), options.spoolDir(), Compression.LZ4);
+    this.builder = new SegmentBuilder(options.name(), options.spoolDir(), options.compression());
     this.capturer = new Capturer(options.path(), builder, clock, 1000);
     this.checkpointer =
         new Checkpointer(capturer, options.checkpointPages(), options.truncatePages());
@@ -141,7 +152,6 @@ public final class DatabaseAgent implements AutoCloseable {
   public void start() {
     capturer.open();
     try {
-      cleanSpool();
       try {
         lease.acquire();
       } catch (ObjectStoreException e) {
@@ -158,32 +168,32 @@ public final class DatabaseAgent implements AutoCloseable {
             "cannot read the lineage of " + options.name() + " from " + store.describe() + ": "
                 + e.getMessage(), e);
       }
+      pos = SpoolReplay.replay(store, options.name(), options.spoolDir(), pos);
       uploader.startAt(pos.lastTxid());
-      capturer.resync(pos);
+      if (capturer.resync(pos)) {
+        lastSnapshotTxid = capturer.lastTxid();
+      }
       capturedTxid = capturer.lastTxid();
+      lastSnapshotMillis = clock.millis();
     } catch (RuntimeException e) {
       capturer.close();
       throw e;
     }
     state = "RUNNING";
-    uploadThread = Thread.ofPlatform().name("walship-upload-" + options.name()).daemon().start(uploader);
-    captureThread = Thread.ofPlatform().name("walship-capture-" + options.name()).daemon().start(this::loop);
+    uploadThread = Thread.ofPlatform().name("walship-upload-" + options.name()).daemon()
+        .uncaughtExceptionHandler(this::died).start(uploader);
+    captureThread = Thread.ofPlatform().name("walship-capture-" + options.name()).daemon()
+        .uncaughtExceptionHandler(this::died).start(this::loop);
     log.info("{}: shipping {} to {} (sync interval {}, captured TXID {})", options.name(),
         options.path(), store.describe(), options.syncInterval(), capturedTxid);
   }
 
-  private void cleanSpool() {
-    Path dir = options.spoolDir();
-    try {
-      Files.createDirectories(dir);
-      try (Stream<Path> files = Files.list(dir)) {
-        for (Path f : (Iterable<Path>) files::iterator) {
-          Files.deleteIfExists(f); // stale segments of an earlier run: the bucket is the truth
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot prepare spool directory " + dir, e);
-    }
+  /** A thread ended on an unexpected error: nothing more is shipped for this database. */
+  private void died(Thread t, Throwable e) {
+    state = "FAILED";
+    lastError = t.getName() + " died: " + e;
+    log.error("{}: {} died; this database is no longer shipped (captured TXID {}, durable {})",
+        options.name(), t.getName(), capturedTxid, uploader.durableTxid(), e);
   }
 
   private void loop() {
@@ -194,17 +204,24 @@ public final class DatabaseAgent implements AutoCloseable {
           lastError = uploader.fenced().getMessage();
           return;
         }
+        // Read a sync request before polling: the poll then sees every commit made before it.
+        List<CompletableFuture<Long>> reqs = takeSyncRequests();
         capturer.poll();
         capturedTxid = capturer.lastTxid();
         // Checkpoint before shipping: under constant load the uploader is idle only between
         // uploads, and the barrier's flush is then a single upload round trip.
         Checkpointer.Outcome o =
-            checkpointer.maybeCheckpoint(uploader::idle, this::flushUnderBarrier);
-        CompletableFuture<Long> req = syncRequest;
-        ship(req != null);
-        if (req != null && !builder.hasCommits()) {
-          syncRequest = null; // everything captured is cut: the caller waits for durability
-          req.complete(capturer.lastTxid());
+            checkpointer.maybeCheckpoint(() -> true, this::flushUnderBarrier);
+        ship(!reqs.isEmpty());
+        maybeSnapshot();
+        if (!reqs.isEmpty()) {
+          if (builder.hasCommits()) {
+            putBackSyncRequests(reqs); // an upload was in flight: cut on a later pass
+          } else {
+            for (CompletableFuture<Long> r : reqs) {
+              r.complete(capturer.lastTxid()); // all captured is cut: callers await durability
+            }
+          }
         }
         if (o != Checkpointer.Outcome.NOT_NEEDED) {
           log.info("{}: checkpoint {} (WAL frames now {}, captured TXID {})", options.name(), o,
@@ -273,22 +290,70 @@ public final class DatabaseAgent implements AutoCloseable {
     lastCutMillis = now;
   }
 
-  /** Under the checkpoint barrier: upload everything captured and wait (2 s at most). */
+  private synchronized List<CompletableFuture<Long>> takeSyncRequests() {
+    if (syncRequests.isEmpty()) {
+      return List.of();
+    }
+    List<CompletableFuture<Long>> taken = syncRequests;
+    syncRequests = new java.util.ArrayList<>();
+    return taken;
+  }
+
+  private synchronized void putBackSyncRequests(List<CompletableFuture<Long>> reqs) {
+    syncRequests.addAll(0, reqs);
+  }
+
+  /**
+   * Writes a periodic snapshot to {@code snapshots/{txid}} once the snapshot interval passed
+   * (counted from start-up), at a segment boundary: nothing captured is waiting, no upload is in
+   * flight, so the snapshot's TXID is the durable one.
+   */
+  private void maybeSnapshot() {
+    long interval = options.snapshotInterval().toMillis();
+    long now = clock.millis();
+    if (interval == 0 || now - lastSnapshotMillis < interval) {
+      return;
+    }
+    if (builder.hasCommits() || !uploader.idle()) {
+      return;
+    }
+    long txid = capturer.lastTxid();
+    lastSnapshotMillis = now;
+    if (txid == lastSnapshotTxid) {
+      return; // nothing new since the last one
+    }
+    Path file = options.spoolDir().resolve(options.name() + "-snapshot-" + BucketLayout.hex(txid) + ".seg");
+    long bytes;
+    try (SegmentWriter w =
+        SegmentWriter.create(SegmentKind.SNAPSHOT, 0, capturer.pageSize(), txid, 0,
+            options.compression(), options.spoolDir())) {
+      capturer.writeSnapshot(w);
+      bytes = w.finishTo(file);
+    }
+    uploader.submit(new PendingSegment(SegmentKind.SNAPSHOT, txid, txid, file, bytes,
+        List.of(BucketLayout.snapshotKey(options.name(), txid)), now, now));
+    lastSnapshotTxid = txid;
+    log.info("{}: periodic snapshot at TXID {} ({} bytes)", options.name(), txid, bytes);
+  }
+
+  /**
+   * Under the checkpoint barrier: cut everything captured into spool files and fsync them (plus
+   * those still waiting for upload). A crash after the checkpoint then loses nothing: the next
+   * start uploads them before resyncing ({@link SpoolReplay}). No wait for the bucket here, so the
+   * app's writers wait only for a local fsync, and an unreachable bucket does not stop
+   * checkpoints.
+   */
   private boolean flushUnderBarrier() {
     for (PendingSegment s : builder.cut()) {
       uploader.submit(s);
     }
-    try {
-      return uploader.awaitDurable(capturer.lastTxid(), 2_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    builder.fsync(uploader.pendingFiles());
+    return true;
   }
 
   private synchronized void pause(long millis) {
     try {
-      if (!stopping && syncRequest == null) {
+      if (!stopping && syncRequests.isEmpty()) {
         wait(millis);
       }
     } catch (InterruptedException e) {
@@ -334,7 +399,7 @@ public final class DatabaseAgent implements AutoCloseable {
   public long syncNow(long timeoutMillis) throws InterruptedException {
     CompletableFuture<Long> req = new CompletableFuture<>();
     synchronized (this) {
-      syncRequest = req;
+      syncRequests.add(req);
       notifyAll();
     }
     long txid;

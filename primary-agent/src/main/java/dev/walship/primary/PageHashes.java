@@ -42,6 +42,11 @@ final class PageHashes {
     return sizePages;
   }
 
+  /** Hash of page {@code pageNumber} (1..size). */
+  long get(long pageNumber) {
+    return hashes[(int) (pageNumber - 1)];
+  }
+
   /** Sets page {@code pageNumber} (1..size) to an image whose hash is {@code hash}. */
   void set(long pageNumber, long hash) {
     if (pageNumber < 1 || pageNumber > sizePages) {

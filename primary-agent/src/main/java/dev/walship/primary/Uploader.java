@@ -1,5 +1,6 @@
 package dev.walship.primary;
 
+import dev.walship.format.BucketLayout;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.ObjectStoreException;
 import dev.walship.store.PreconditionFailedException;
@@ -88,6 +89,20 @@ final class Uploader implements Runnable {
       return inFlight.firstCommitMillis();
     }
     return queue.isEmpty() ? -1 : queue.peekFirst().firstCommitMillis();
+  }
+
+  /** Files of the segments queued or in flight. */
+  synchronized java.util.List<Path> pendingFiles() {
+    java.util.List<Path> out = new java.util.ArrayList<>();
+    if (inFlight != null) {
+      out.add(inFlight.file());
+    }
+    for (PendingSegment s : queue) {
+      if (s != inFlight) {
+        out.add(s.file());
+      }
+    }
+    return out;
   }
 
   /** Bytes waiting in the spool. */
@@ -186,7 +201,7 @@ final class Uploader implements Runnable {
           break;
         } catch (FencedException e) {
           throw e;
-        } catch (ObjectStoreException | UncheckedIOException e) {
+        } catch (RuntimeException e) { // ObjectStoreException, I/O, or an SDK error it let through
           listener.failed(s, key, e);
           log.warn("{}: upload of {} failed ({}); retrying in {} ms, segment kept in {}",
               db, key, e.getMessage(), backoff, s.file());
@@ -212,6 +227,12 @@ final class Uploader implements Runnable {
       store.putIfAbsent(key, s.file());
       listener.uploaded(s, key, s.bytes());
     } catch (PreconditionFailedException e) {
+      if (key.startsWith(BucketLayout.snapshotPrefix(db))) {
+        // a snapshot of this lineage at this TXID exists already (same database state; level 0
+        // keys, not snapshot keys, are what fences writers)
+        log.info("{}: {} already exists; keeping it", db, key);
+        return;
+      }
       if (!sameBytes(key, s.file())) {
         throw new FencedException(
             "segment " + key + " (TXIDs " + s.firstTxid() + ".." + s.lastTxid()

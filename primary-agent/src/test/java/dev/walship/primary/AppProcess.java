@@ -48,7 +48,9 @@ final class AppProcess implements AutoCloseable {
     in.println(command);
     String answer;
     try {
-      answer = out.readLine();
+      do {
+        answer = out.readLine(); // skip what libraries print (logback status lines)
+      } while (answer != null && !answer.startsWith("ok") && !answer.startsWith("error"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

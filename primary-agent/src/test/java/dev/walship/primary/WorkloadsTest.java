@@ -87,6 +87,49 @@ class WorkloadsTest {
   }
 
   @Test
+  void periodicSnapshotsMatchTheChainAtTheirTxid() throws Exception {
+    Path db = dir.resolve("snap.db");
+    DatabaseAgent agent;
+    try (AppProcess app = AppProcess.start(db, 0)) {
+      app.run("sql CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+      agent = h.start(h.options(db).withCheckpointPages(50, 100)
+          .withSnapshotInterval(java.time.Duration.ofMillis(300)));
+      for (int i = 0; i < 5; i++) {
+        app.run("insert 40 500");
+        long txid = agent.syncNow(30_000);
+        String key = dev.walship.format.BucketLayout.snapshotKey("snap", txid);
+        try {
+          org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+              .until(() -> h.store.head(key).isPresent());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          Thread.getAllStackTraces().forEach((t, st) -> {
+            if (t.getName().startsWith("walship")) {
+              System.err.println("THREAD " + t.getName());
+              for (StackTraceElement el : st) {
+                System.err.println("    " + el);
+              }
+            }
+          });
+          System.err.println("STATUS " + agent.status() + " txid " + txid);
+          throw e;
+        }
+        // a snapshot replaces the database: it must equal the chain's checksum at its TXID
+        byte[] bytes = h.store.get(key).orElseThrow().data();
+        try (dev.walship.format.SegmentReader r = dev.walship.format.SegmentReader.open(bytes, key)) {
+          assertEquals(dev.walship.format.SegmentKind.SNAPSHOT, r.kind());
+          assertEquals(txid, r.lastTxid());
+          Path out = dir.resolve("chain-" + i + ".db");
+          BucketReplay.Result chain = BucketReplay.replay(h.store, "snap", out);
+          assertEquals(chain.lastTxid(), txid);
+          assertEquals(chain.checksum(), r.checksumAfter());
+        }
+      }
+    }
+    agent.close();
+    h.assertBucketEqualsApp("snap", db);
+  }
+
+  @Test
   void chinookInRollbackJournalModeIsSwitchedToWalAndShipped() throws Exception {
     Path db = h.copyOf(Path.of("/work/shared/data/chinook.sqlite"), "chinook.db");
     DatabaseAgent agent = h.start(h.options(db));

@@ -16,7 +16,9 @@ import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -26,7 +28,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * A real S3 server (S3Proxy 4.1.0) running in this JVM on a loopback ephemeral port, with one
  * bucket, for tests and the embedded demo.
  *
- * <p>As a JUnit 5 extension (started once per test class, stopped after it):
+ * <p>As a JUnit 5 extension on a static field (started once per test class, stopped after it; on an
+ * instance field, one server per test):
  *
  * <pre>{@code
  * @RegisterExtension static final InProcessS3 S3 = InProcessS3.transientBackend();
@@ -46,7 +49,12 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  *
  * <p>Thread-safe once started. Use a distinct prefix per test to keep tests independent.
  */
-public final class InProcessS3 implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
+public final class InProcessS3
+    implements AutoCloseable,
+        BeforeAllCallback,
+        AfterAllCallback,
+        BeforeEachCallback,
+        AfterEachCallback {
   /** Access key id the server accepts. */
   public static final String ACCESS_KEY = "walship-test";
 
@@ -60,6 +68,7 @@ public final class InProcessS3 implements AutoCloseable, BeforeAllCallback, Afte
   private S3Proxy proxy;
   private BlobStore blobStore;
   private URI endpoint;
+  private boolean perTest;
 
   private InProcessS3(String provider, Path baseDir, boolean deleteBaseDirOnClose) {
     this.provider = provider;
@@ -210,6 +219,23 @@ public final class InProcessS3 implements AutoCloseable, BeforeAllCallback, Afte
   @Override
   public void afterAll(ExtensionContext context) {
     close();
+  }
+
+  /** Registered on an instance field (no beforeAll): a fresh server per test. */
+  @Override
+  public synchronized void beforeEach(ExtensionContext context) {
+    if (proxy == null) {
+      start();
+      perTest = true;
+    }
+  }
+
+  @Override
+  public synchronized void afterEach(ExtensionContext context) {
+    if (perTest) {
+      perTest = false;
+      close();
+    }
   }
 
   @Override

@@ -14,6 +14,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The test helper itself: plain resource use, restarts on the filesystem backend, URLs. */
 class InProcessS3Test {
+  @org.junit.jupiter.api.extension.RegisterExtension
+  final InProcessS3 perTest = InProcessS3.transientBackend();
+
+  @Test
+  void anInstanceFieldExtensionRunsOneServerPerTest() {
+    try (ObjectStore store = perTest.openFresh()) {
+      store.put("k", new byte[] {1});
+      assertEquals(1, store.listAll("", null).size());
+    }
+  }
 
   @Test
   void worksAsAPlainResourceAndStopsOnClose() {
