@@ -62,11 +62,25 @@ public final class PrimaryCommand implements Callable<Integer> {
       description = "Write a periodic snapshot to snapshots/ this often, e.g. 24h (default 0 = never).")
   String snapshotInterval;
 
+  @Option(
+      names = "--compression",
+      defaultValue = "lz4",
+      description = "Page images in uploaded segments: lz4 (default) or none (less agent CPU).")
+  String compression;
+
   @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin API (metrics, status, wait), e.g. 127.0.0.1:9090.")
   String admin;
 
   @Option(names = "--config", paramLabel = "FILE", description = "walship.yml listing databases and/or directory globs.")
   Path config;
+
+  private static dev.walship.format.Compression parseCompression(String c) {
+    try {
+      return dev.walship.format.Compression.valueOf(c.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new PrimaryException("--compression must be lz4 or none, got " + c);
+    }
+  }
 
   @Override
   public Integer call() throws InterruptedException {
@@ -92,7 +106,8 @@ public final class PrimaryCommand implements Callable<Integer> {
         long passive = checkpointPages != null ? checkpointPages : o.checkpointPages();
         long truncate = truncatePages != null ? truncatePages : Math.max(passive, o.truncatePages());
         dbs = List.of(o.withCheckpointPages(passive, truncate)
-            .withSnapshotInterval(PrimaryConfig.parseDuration(snapshotInterval)));
+            .withSnapshotInterval(PrimaryConfig.parseDuration(snapshotInterval))
+            .withCompression(parseCompression(compression)));
         adminAddress = admin != null ? PrimaryConfig.address(admin) : null;
       }
     } catch (PrimaryException | IllegalArgumentException e) {

@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  *       timeout; if the app holds its writer lock longer than the barrier timeout, the checkpoint
  *       is skipped and tried again later);
  *   <li>read the WAL to its end ({@link Capturer#poll()});
- *   <li>make every captured commit durable ({@code flushAndAwaitDurable}; if the bucket is
- *       unreachable, skip: the WAL keeps the frames, so a crash cannot force a snapshot);
+ *   <li>make every captured commit durable ({@code flushAndAwaitDurable}: the agent cuts them
+ *       into spool files and fsyncs them; a restarted agent uploads those before anything else,
+ *       so a crash after the checkpoint cannot force a snapshot; if it returns false, skip);
  *   <li>end the long read transaction; {@code PRAGMA wal_checkpoint(PASSIVE)} on the checkpoint
  *       connection (PASSIVE needs no writer lock, so the barrier does not block it); re-open the
  *       read transaction — still under the barrier, so no commit can slip in unseen;

@@ -18,7 +18,6 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * <dl>
  *   <dt>STARTING
  *   <dd>{@link #start()}: opens the database (WAL mode), acquires the lease (refusing if another
- *       live primary holds it), reads the lineage's position ({@link LineageBootstrap}) and
- *       resyncs the capture to it: resume without a snapshot when the local database matches,
+ *       live primary holds it), reads the lineage's position ({@link LineageBootstrap}), uploads
+ *       segments an earlier run left in the spool ({@link SpoolReplay}) and resyncs the capture
+ *       to the result: resume without a snapshot when the local database matches,
  *       snapshot otherwise (and for a new lineage).
  *   <dt>RUNNING
  *   <dd>every poll interval (5 ms): capture new commits; cut a segment when there are commits,
@@ -96,7 +96,7 @@ public final class DatabaseAgent implements AutoCloseable {
     this.options = options;
     this.store = store;
     this.clock = clock;
-    this.builder = new SegmentBuilder(options.name(), options.spoolDir(), Compression.LZ4);
+    this.builder = new SegmentBuilder(options.name(), options.spoolDir(), options.compression());
     this.capturer = new Capturer(options.path(), builder, clock, 1000);
     this.checkpointer =
         new Checkpointer(capturer, options.checkpointPages(), options.truncatePages());
@@ -152,7 +152,6 @@ public final class DatabaseAgent implements AutoCloseable {
   public void start() {
     capturer.open();
     try {
-      cleanSpool();
       try {
         lease.acquire();
       } catch (ObjectStoreException e) {
@@ -169,6 +168,7 @@ public final class DatabaseAgent implements AutoCloseable {
             "cannot read the lineage of " + options.name() + " from " + store.describe() + ": "
                 + e.getMessage(), e);
       }
+      pos = SpoolReplay.replay(store, options.name(), options.spoolDir(), pos);
       uploader.startAt(pos.lastTxid());
       if (capturer.resync(pos)) {
         lastSnapshotTxid = capturer.lastTxid();
@@ -196,20 +196,6 @@ public final class DatabaseAgent implements AutoCloseable {
         options.name(), t.getName(), capturedTxid, uploader.durableTxid(), e);
   }
 
-  private void cleanSpool() {
-    Path dir = options.spoolDir();
-    try {
-      Files.createDirectories(dir);
-      try (Stream<Path> files = Files.list(dir)) {
-        for (Path f : (Iterable<Path>) files::iterator) {
-          Files.deleteIfExists(f); // stale segments of an earlier run: the bucket is the truth
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot prepare spool directory " + dir, e);
-    }
-  }
-
   private void loop() {
     while (!stopping) {
       try {
@@ -225,7 +211,7 @@ public final class DatabaseAgent implements AutoCloseable {
         // Checkpoint before shipping: under constant load the uploader is idle only between
         // uploads, and the barrier's flush is then a single upload round trip.
         Checkpointer.Outcome o =
-            checkpointer.maybeCheckpoint(uploader::idle, this::flushUnderBarrier);
+            checkpointer.maybeCheckpoint(() -> true, this::flushUnderBarrier);
         ship(!reqs.isEmpty());
         maybeSnapshot();
         if (!reqs.isEmpty()) {
@@ -340,7 +326,7 @@ public final class DatabaseAgent implements AutoCloseable {
     long bytes;
     try (SegmentWriter w =
         SegmentWriter.create(SegmentKind.SNAPSHOT, 0, capturer.pageSize(), txid, 0,
-            Compression.LZ4, options.spoolDir())) {
+            options.compression(), options.spoolDir())) {
       capturer.writeSnapshot(w);
       bytes = w.finishTo(file);
     }
@@ -350,17 +336,19 @@ public final class DatabaseAgent implements AutoCloseable {
     log.info("{}: periodic snapshot at TXID {} ({} bytes)", options.name(), txid, bytes);
   }
 
-  /** Under the checkpoint barrier: upload everything captured and wait (2 s at most). */
+  /**
+   * Under the checkpoint barrier: cut everything captured into spool files and fsync them (plus
+   * those still waiting for upload). A crash after the checkpoint then loses nothing: the next
+   * start uploads them before resyncing ({@link SpoolReplay}). No wait for the bucket here, so the
+   * app's writers wait only for a local fsync, and an unreachable bucket does not stop
+   * checkpoints.
+   */
   private boolean flushUnderBarrier() {
     for (PendingSegment s : builder.cut()) {
       uploader.submit(s);
     }
-    try {
-      return uploader.awaitDurable(capturer.lastTxid(), 2_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    builder.fsync(uploader.pendingFiles());
+    return true;
   }
 
   private synchronized void pause(long millis) {

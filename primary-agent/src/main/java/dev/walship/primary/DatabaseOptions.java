@@ -1,5 +1,6 @@
 package dev.walship.primary;
 
+import dev.walship.format.Compression;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -16,6 +17,8 @@ import java.time.Duration;
  * @param spoolDir where finished segments wait for upload
  * @param snapshotInterval how often a periodic snapshot is written to {@code snapshots/} (at a
  *     segment boundary, when everything captured is durable); {@link Duration#ZERO} = never
+ * @param compression how page images are stored in uploaded segments (LZ4 by default; NONE trades
+ *     bucket bytes for agent CPU)
  */
 public record DatabaseOptions(
     String name,
@@ -25,7 +28,8 @@ public record DatabaseOptions(
     long checkpointPages,
     long truncatePages,
     Path spoolDir,
-    Duration snapshotInterval) {
+    Duration snapshotInterval,
+    Compression compression) {
 
   public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(1);
   public static final long DEFAULT_CHECKPOINT_PAGES = 1000;
@@ -49,7 +53,8 @@ public record DatabaseOptions(
         DEFAULT_CHECKPOINT_PAGES,
         DEFAULT_TRUNCATE_PAGES,
         Path.of(abs + ".walship"),
-        Duration.ZERO);
+        Duration.ZERO,
+        Compression.LZ4);
   }
 
   /** The file name without its extension ({@code /data/app.db} → {@code app}). */
@@ -60,26 +65,30 @@ public record DatabaseOptions(
   }
 
   public DatabaseOptions withName(String n) {
-    return new DatabaseOptions(n, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval);
+    return new DatabaseOptions(n, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression);
   }
 
   public DatabaseOptions withSyncInterval(Duration d) {
-    return new DatabaseOptions(name, path, target, d, checkpointPages, truncatePages, spoolDir, snapshotInterval);
+    return new DatabaseOptions(name, path, target, d, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression);
   }
 
   public DatabaseOptions withCheckpointPages(long passive, long truncate) {
-    return new DatabaseOptions(name, path, target, syncInterval, passive, truncate, spoolDir, snapshotInterval);
+    return new DatabaseOptions(name, path, target, syncInterval, passive, truncate, spoolDir, snapshotInterval, compression);
   }
 
   public DatabaseOptions withSpoolDir(Path dir) {
-    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, dir, snapshotInterval);
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, dir, snapshotInterval, compression);
   }
 
   public DatabaseOptions withSnapshotInterval(Duration d) {
-    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, d);
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, d, compression);
+  }
+
+  public DatabaseOptions withCompression(Compression c) {
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, c);
   }
 
   public DatabaseOptions withTarget(String t) {
-    return new DatabaseOptions(name, path, t, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval);
+    return new DatabaseOptions(name, path, t, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression);
   }
 }

@@ -34,6 +34,7 @@ import java.util.stream.Stream;
  * checkpoint-pages: 1000                         # PASSIVE past this many WAL frames
  * truncate-pages: 20000                          # TRUNCATE past this many
  * snapshot-interval: 24h                         # periodic snapshots/ (default 0 = none)
+ * compression: lz4                               # lz4 (default) or none
  * databases:
  *   - path: /data/app.db
  *     name: app                                  # key prefix; default: file name without extension
@@ -54,7 +55,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
   private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
   private static final Set<String> TOP =
       Set.of("target", "sync-interval", "admin", "checkpoint-pages", "truncate-pages", "databases",
-          "directories", "spool-dir", "snapshot-interval");
+          "directories", "spool-dir", "snapshot-interval", "compression");
   private static final Set<String> DB = Set.of("path", "name", "target", "sync-interval");
   private static final Set<String> DIR = Set.of("glob", "target", "sync-interval");
 
@@ -106,6 +107,13 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
     long truncate = number(root, "truncate-pages", Math.max(passive, DatabaseOptions.DEFAULT_TRUNCATE_PAGES));
     String spool = text(root, "spool-dir", null);
     Duration snapshots = duration(root, "snapshot-interval", Duration.ZERO);
+    dev.walship.format.Compression compression;
+    try {
+      compression = dev.walship.format.Compression.valueOf(
+          text(root, "compression", "lz4").toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new PrimaryException("compression must be lz4 or none, got " + text(root, "compression", ""));
+    }
     List<DatabaseOptions> out = new ArrayList<>();
     for (JsonNode d : root.path("databases")) {
       checkKeys(d, DB, "databases entry");
@@ -118,7 +126,8 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
           DatabaseOptions.of(path, requireTarget(text(d, "target", target), path))
               .withSyncInterval(duration(d, "sync-interval", interval))
               .withCheckpointPages(passive, truncate)
-              .withSnapshotInterval(snapshots);
+              .withSnapshotInterval(snapshots)
+              .withCompression(compression);
       String name = text(d, "name", null);
       if (name != null) {
         o = o.withName(name);
@@ -136,7 +145,8 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
             DatabaseOptions.of(path, requireTarget(text(d, "target", target), path))
                 .withSyncInterval(duration(d, "sync-interval", interval))
                 .withCheckpointPages(passive, truncate)
-                .withSnapshotInterval(snapshots);
+                .withSnapshotInterval(snapshots)
+                .withCompression(compression);
         out.add(spool == null ? o : o.withSpoolDir(Path.of(spool, o.name())));
       }
     }

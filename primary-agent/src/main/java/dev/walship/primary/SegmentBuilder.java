@@ -161,7 +161,14 @@ final class SegmentBuilder implements CaptureSink {
       }
       String name = db.replace('/', '_') + "-" + BucketLayout.hex(firstTxid) + ".seg";
       Path file = spoolDir.resolve(name);
-      long bytes = writer.finishTo(file);
+      Path tmp = spoolDir.resolve(name + ".tmp");
+      long bytes = writer.finishTo(tmp);
+      try {
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot rename " + tmp, e);
+      }
       List<String> keys =
           kind == SegmentKind.SNAPSHOT
               ? List.of(BucketLayout.level0Key(db, firstTxid), BucketLayout.snapshotKey(db, firstTxid))
@@ -173,6 +180,29 @@ final class SegmentBuilder implements CaptureSink {
       writer.close();
       writer = null;
       pagesSinceCommit = 0;
+    }
+  }
+
+  /**
+   * Forces {@code files} and the spool directory to disk: a checkpoint may then move their
+   * commits out of the WAL, because a restarted agent uploads them first ({@link SpoolReplay}).
+   */
+  void fsync(List<Path> files) {
+    try {
+      for (Path f : files) {
+        try (java.nio.channels.FileChannel ch =
+            java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+          ch.force(true);
+        } catch (java.nio.file.NoSuchFileException uploadedMeanwhile) {
+          // the uploader finished it and deleted it: it is in the bucket
+        }
+      }
+      try (java.nio.channels.FileChannel dir =
+          java.nio.channels.FileChannel.open(spoolDir, java.nio.file.StandardOpenOption.READ)) {
+        dir.force(true);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot fsync the spool " + spoolDir, e);
     }
   }
 

@@ -91,6 +91,20 @@ final class Uploader implements Runnable {
     return queue.isEmpty() ? -1 : queue.peekFirst().firstCommitMillis();
   }
 
+  /** Files of the segments queued or in flight. */
+  synchronized java.util.List<Path> pendingFiles() {
+    java.util.List<Path> out = new java.util.ArrayList<>();
+    if (inFlight != null) {
+      out.add(inFlight.file());
+    }
+    for (PendingSegment s : queue) {
+      if (s != inFlight) {
+        out.add(s.file());
+      }
+    }
+    return out;
+  }
+
   /** Bytes waiting in the spool. */
   synchronized long pendingBytes() {
     long b = inFlight == null ? 0 : inFlight.bytes();

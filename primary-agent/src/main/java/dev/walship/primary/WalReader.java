@@ -61,6 +61,17 @@ public final class WalReader implements Closeable {
   private byte[] frameBuf = new byte[0];
   private int idlePollsWithPending;
 
+  /**
+   * Page images of the frames validated by the latest {@link #poll()}, which are contiguous in
+   * the file from {@code arenaFirstOffset}: {@link #readPage} copies from here instead of reading
+   * the file again (up to {@link #ARENA_MAX_BYTES}; later frames are read from the file).
+   */
+  private static final int ARENA_MAX_BYTES = 4 << 20;
+
+  private byte[] arena = new byte[0];
+  private long arenaFirstOffset = -1;
+  private int arenaCount;
+
   public WalReader(Path walPath) {
     this.walPath = walPath;
   }
@@ -106,6 +117,8 @@ public final class WalReader implements Closeable {
     this.pendingOffset = committedOffset;
     this.pendingChecksum = committedChecksum;
     this.idlePollsWithPending = 0;
+    this.arenaFirstOffset = -1;
+    this.arenaCount = 0;
     if (frameBuf.length != WalFrame.HEADER_SIZE + pageSize) {
       frameBuf = new byte[WalFrame.HEADER_SIZE + pageSize];
     }
@@ -153,6 +166,8 @@ public final class WalReader implements Closeable {
         pendingChecksum = committedChecksum;
       }
       long before = pendingOffset;
+      arenaFirstOffset = pendingOffset;
+      arenaCount = 0;
       List<WalTransaction> out = new ArrayList<>();
       long size = channel.size();
       while (pendingOffset + WalFrame.HEADER_SIZE + pageSize <= size) {
@@ -161,6 +176,7 @@ public final class WalReader implements Closeable {
           break;
         }
         pending.add(f);
+        keepInArena();
         pendingOffset += WalFrame.HEADER_SIZE + pageSize;
         pendingChecksum = WalChecksum.pack(f.checksum1(), f.checksum2());
         if (f.isCommit()) {
@@ -193,6 +209,14 @@ public final class WalReader implements Closeable {
    * Copies the page image of {@code frame} into {@code dest} at {@code offset} (page-size bytes).
    */
   public void readPage(WalFrame frame, byte[] dest, int offset) {
+    long frameSize = WalFrame.HEADER_SIZE + pageSize;
+    if (arenaFirstOffset >= 0 && frame.offset() >= arenaFirstOffset) {
+      long index = (frame.offset() - arenaFirstOffset) / frameSize;
+      if (index < arenaCount) {
+        System.arraycopy(arena, (int) index * pageSize, dest, offset, pageSize);
+        return;
+      }
+    }
     try {
       if (!ensureOpen() || readFully(dest, offset, pageSize, frame.dataOffset()) < pageSize) {
         throw new IllegalStateException(
@@ -201,6 +225,18 @@ public final class WalReader implements Closeable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + walPath, e);
     }
+  }
+
+  private void keepInArena() {
+    int at = arenaCount * pageSize;
+    if (at + pageSize > ARENA_MAX_BYTES) {
+      return;
+    }
+    if (arena.length < at + pageSize) {
+      arena = java.util.Arrays.copyOf(arena, Math.min(ARENA_MAX_BYTES, Math.max(at + pageSize, arena.length * 2)));
+    }
+    System.arraycopy(frameBuf, WalFrame.HEADER_SIZE, arena, at, pageSize);
+    arenaCount++;
   }
 
   private boolean unchanged(WalFrame last) throws IOException {

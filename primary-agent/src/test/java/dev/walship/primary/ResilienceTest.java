@@ -106,6 +106,35 @@ class ResilienceTest {
   }
 
   @Test
+  void checkpointsContinueWhileTheBucketIsDownAndACrashLosesNoSpooledCommit() throws Exception {
+    Path db = dir.resolve("app.db");
+    FlakyStore flaky = new FlakyStore(h.store);
+    DatabaseOptions o = h.options(db).withCheckpointPages(50, 100);
+    try (AppProcess app = AppProcess.start(db, 0)) {
+      app.run("sql CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+      DatabaseAgent a1 = h.start(o, flaky, InstantSource.system());
+      app.run("insert 20 100");
+      a1.syncNow(30_000);
+      long checkpoints = a1.status().checkpoints();
+      flaky.down.set(true);
+      app.run("insert 300 1000");
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> a1.status().checkpoints() > checkpoints && a1.capturedTxid() >= 321);
+      app.run("insert 5 100"); // the app restarts the WAL: checkpointed commits live on only in the spool
+      a1.halt(); // crash while the bucket is down
+      flaky.down.set(false);
+      InstantSource later = () -> java.time.Instant.now().plusSeconds(31);
+      DatabaseAgent a2 = h.start(o, h.store, later);
+      assertEquals(0, a2.status().snapshots(), "spooled segments uploaded, then resumed by match");
+      app.run("insert 5 100");
+      a2.syncNow(30_000);
+      a2.close();
+    }
+    BucketReplay.Result r = h.assertBucketEqualsApp("app", db);
+    assertEquals(1, r.snapshotsInL0());
+  }
+
+  @Test
   void anIdleDatabaseMakesNoRequest() throws Exception {
     Path db = dir.resolve("app.db");
     FlakyStore counting = new FlakyStore(h.store);

@@ -16,14 +16,15 @@ import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 
 /**
- * Downloads segments in parallel but hands them out in order: at most {@code parallelism * 4}
- * requests outstanding and at most {@code maxBytesInFlight} bytes downloaded but not yet {@link
+ * Downloads segments in parallel but hands them out in order: at most {@code parallelism * 16}
+ * objects ahead of the consumer and at most {@code maxBytesInFlight} bytes downloaded but not yet {@link
  * #release released}; an object counts at most half the budget, so one larger object (a big
  * snapshot) still downloads beside the smaller ones after it. Optionally, large objects are
  * fetched as parallel ranged GETs. Each object is streamed to a
  * file and opened with {@link SegmentReader#open(Path, String)}, which verifies its file checksum.
  *
- * <p>Not thread-safe: one consumer.
+ * <p>One consumer thread calls {@link #hasNext}, {@link #next} and {@link #release}; downloads
+ * are scheduled from it and from the download threads as they complete.
  */
 final class OrderedDownloads implements AutoCloseable {
 
@@ -42,7 +43,12 @@ final class OrderedDownloads implements AutoCloseable {
   private final ExecutorService pool;
   private final ExecutorService parts;
   private final long partBytes;
+  /** Objects downloaded (or downloading) ahead of the consumer, per download thread. */
+  private static final int AHEAD_PER_THREAD = 16;
+
+  private final Object lock = new Object();
   private final Deque<CompletableFuture<Fetched>> inFlight = new ArrayDeque<>();
+  private boolean closed;
   private long bytesInFlight;
   private int next;
   private int handedOut;
@@ -73,30 +79,48 @@ final class OrderedDownloads implements AutoCloseable {
   }
 
   /**
-   * The next object in order.
+   * The next object in order (blocks until it is downloaded and verified).
    *
    * @throws MissingObjectException if it is absent
    * @throws CorruptSegmentException if it is not a valid segment (message names the key)
    */
   Fetched next() {
-    while (next < items.size()
-        && (inFlight.isEmpty()
-            || (bytesInFlight + charge(items.get(next)) <= maxBytesInFlight
-                && inFlight.size() < parallelism * 4))) {
-      int index = next++;
-      Item item = items.get(index);
-      bytesInFlight += charge(item);
-      inFlight.add(CompletableFuture.supplyAsync(() -> fetch(index, item), pool));
+    fill();
+    CompletableFuture<Fetched> f;
+    synchronized (lock) {
+      f = inFlight.removeFirst();
     }
-    CompletableFuture<Fetched> f = inFlight.removeFirst();
-    handedOut++;
+    Item item = items.get(handedOut++);
     try {
       return f.join();
     } catch (CompletionException e) {
+      synchronized (lock) {
+        bytesInFlight -= charge(item);
+      }
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
       }
       throw e;
+    }
+  }
+
+  /**
+   * Schedules downloads while the window allows: called by the consumer and whenever a download
+   * completes, so downloads keep going while the consumer is busy applying.
+   */
+  private void fill() {
+    synchronized (lock) {
+      while (!closed && next < items.size()
+          && (inFlight.isEmpty()
+              || (bytesInFlight + charge(items.get(next)) <= maxBytesInFlight
+                  && inFlight.size() < parallelism * AHEAD_PER_THREAD))) {
+        int index = next++;
+        Item item = items.get(index);
+        bytesInFlight += charge(item);
+        CompletableFuture<Fetched> f = CompletableFuture.supplyAsync(() -> fetch(index, item), pool);
+        inFlight.add(f);
+        f.whenComplete((x, e) -> fill());
+      }
     }
   }
 
@@ -108,7 +132,10 @@ final class OrderedDownloads implements AutoCloseable {
     } catch (IOException ignored) {
       // A temporary file; the directory is removed by the caller at the end.
     }
-    bytesInFlight -= charge(f.item());
+    synchronized (lock) {
+      bytesInFlight -= charge(f.item());
+    }
+    fill();
   }
 
   /**
@@ -192,12 +219,17 @@ final class OrderedDownloads implements AutoCloseable {
 
   @Override
   public void close() {
+    List<CompletableFuture<Fetched>> left;
+    synchronized (lock) {
+      closed = true;
+      left = List.copyOf(inFlight);
+      inFlight.clear();
+    }
     pool.shutdownNow();
     parts.shutdownNow();
-    for (CompletableFuture<Fetched> f : inFlight) {
+    for (CompletableFuture<Fetched> f : left) {
       f.thenAccept(x -> x.reader().close());
       f.cancel(true);
     }
-    inFlight.clear();
   }
 }
