@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
     name = "branch",
     mixinStandardHelpOptions = true,
     description = {
-      "Branch a database at a restore point (latest, --txid or --timestamp) into a new database in",
+      "Branch a database at any restore point, without copying data.",
+      "Branches at the latest commit, --txid or --timestamp into a new database in",
       "the same bucket. O(1): writes NEWNAME/lineage.json naming the parent and TXID, and a",
       "back-reference NAME/branches/NEWNAME.json; restoring NEWNAME reads the parent up to that",
       "TXID, then NEWNAME's own segments. The parent is never modified."

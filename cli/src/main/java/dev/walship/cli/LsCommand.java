@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
     name = "ls",
     mixinStandardHelpOptions = true,
     description = {
-      "List databases in the bucket: lineage, parent and branches, restorable TXID range, first",
-      "and last commit times, snapshots, object counts and bytes. A table, or --json for scripts."
+      "List the databases in the bucket.",
+      "Lineage, parent and branches, restorable TXID range, first and last commit times,",
+      "snapshots, object counts and bytes. A table, or --json for scripts."
     })
 final class LsCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

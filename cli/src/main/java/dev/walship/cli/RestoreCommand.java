@@ -22,9 +22,10 @@ import picocli.CommandLine.Option;
     name = "restore",
     mixinStandardHelpOptions = true,
     description = {
-      "Restore a database from the bucket: latest, exactly after a TXID, or the last commit at or",
-      "before an instant. Verifies every object and the checksum chain, runs integrity_check, and",
-      "renames the finished file into place (never a partial file)."
+      "Restore a database from the bucket (point in time).",
+      "Latest by default, exactly after a TXID, or the last commit at or before an instant.",
+      "Verifies every object and the checksum chain, runs integrity_check, and renames the",
+      "finished file into place (never a partial file)."
     })
 final class RestoreCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -41,7 +41,7 @@ final class RestoreProgressBar implements RestoreProgress {
           .showSpeed()
           .setStyle(ProgressBarStyle.ASCII)
           .build();
-      bar.setExtraMessage("0/" + totalObjects + " objects");
+      bar.setExtraMessage(" 0/" + totalObjects + " objects");
     } else {
       log.printf("restore: %d objects, %.1f MiB to download%n", totalObjects, totalBytes / 1048576.0);
       log.flush();
@@ -55,7 +55,7 @@ final class RestoreProgressBar implements RestoreProgress {
     ProgressBar pb = bar;
     if (pb != null) {
       pb.stepTo(b);
-      pb.setExtraMessage(n + "/" + totalObjects + " objects");
+      pb.setExtraMessage(" " + n + "/" + totalObjects + " objects");
     } else {
       long now = System.nanoTime();
       if (now - lastLogNanos > 2_000_000_000L || n == totalObjects) {

@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
     name = "verify",
     mixinStandardHelpOptions = true,
     description = {
-      "Download and check every object of one or all databases: file checksums, TXID continuity,",
+      "Download and check every object in the bucket.",
+      "For one or all databases: file checksums, TXID continuity,",
       "the checksum chain, and snapshots against the segments before them. Each problem is",
       "reported with its key; the exit status is 1 if there is any."
     })

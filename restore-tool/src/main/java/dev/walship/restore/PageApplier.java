@@ -60,6 +60,9 @@ import org.sqlite.SQLiteConfig;
  * the pre-check (full page images are idempotent), and the whole file's checksum is recomputed and
  * compared with the intent's expected checksum.
  *
+ * <p>One applier per file, in one process: it owns the file's sidecar state and is the only
+ * writer of the file; any number of readers (this process or others) may read it.
+ *
  * <p>Thread safety: {@link #apply} and {@link #close} are serialized on this object; {@link
  * #txid()}, {@link #checksum()} and {@link #openReader()} may be called from any thread at any
  * time.
