@@ -234,6 +234,10 @@ public final class DatabaseAgent implements AutoCloseable {
     } catch (CorruptSegmentException e) {
       log.warn("{}: cannot read the newest snapshot's time ({}); snapshot timer starts now",
           options.name(), e.getMessage());
+    } catch (ObjectStoreException e) {
+      throw new PrimaryException(
+          "cannot read the snapshots of " + options.name() + " from " + store.describe() + ": "
+              + e.getMessage(), e);
     }
   }
 
@@ -402,7 +406,8 @@ public final class DatabaseAgent implements AutoCloseable {
     }
     retentionDue = false;
     lastRetentionMillis = now;
-    retentionThread = Thread.ofVirtual().name("walship-retention-" + options.name()).start(() -> {
+    // Published before it starts, so its own finally (which clears it) always comes after.
+    Thread t = Thread.ofVirtual().name("walship-retention-" + options.name()).unstarted(() -> {
       try {
         Retention.Report r = retention.run();
         retentionDeleted.increment(r.deleted().size());
@@ -417,6 +422,8 @@ public final class DatabaseAgent implements AutoCloseable {
         retentionThread = null;
       }
     });
+    retentionThread = t;
+    t.start();
   }
 
   /** The last completed retention run, or null (tests). */
