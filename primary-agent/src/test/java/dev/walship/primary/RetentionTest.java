@@ -164,6 +164,27 @@ class RetentionTest {
     assertEquals(before + 1, snapshotCount(), "a periodic snapshot 1 h after the bucket's last one");
   }
 
+  @Test
+  void anIdleDatabaseMakesNoRequestEvenWithRetentionAndSnapshotsDue() throws Exception {
+    FlakyStore counting = new FlakyStore(h.store);
+    DatabaseAgent agent = h.start(h.options(db).withSpoolDir(dir.resolve("spool"))
+        .withSnapshotInterval(Duration.ofHours(1)).withRetention(RETENTION), counting, clock);
+    await().atMost(Duration.ofSeconds(20)).until(() -> agent.retentionRuns() == 1);
+    lastTxid = agent.capturedTxid();
+    commitRows(agent, 2);
+    now.addAndGet(Duration.ofHours(1).toMillis()); // the commits get their periodic snapshot
+    agent.syncNow(30_000);
+    await().atMost(Duration.ofSeconds(20)).until(() -> agent.retentionRuns() == 2);
+    assertTrue(h.store.head(BucketLayout.snapshotKey("app", lastTxid)).isPresent());
+    long before = counting.requests();
+    for (int i = 0; i < 12; i++) { // six idle hours: every capture pass sees snapshots "due"
+      now.addAndGet(STEP.toMillis());
+      assertEquals(lastTxid, agent.syncNow(30_000)); // one capture-loop pass at the new time
+    }
+    assertEquals(before, counting.requests(), "idle: no snapshot, no retention, no request");
+    assertEquals(2, agent.retentionRuns());
+  }
+
   // ---- helpers ----
 
   private DatabaseAgent startAgent() {
