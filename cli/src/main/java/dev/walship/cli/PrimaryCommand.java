@@ -63,6 +63,14 @@ public final class PrimaryCommand implements Callable<Integer> {
   String snapshotInterval;
 
   @Option(
+      names = "--retention",
+      defaultValue = "0",
+      description = "Keep restore points this long, e.g. 24h; older snapshots and segments no restore"
+          + " point or branch needs are deleted after a periodic snapshot, at most hourly"
+          + " (default 0 = keep everything; implies --snapshot-interval 1h if that is unset).")
+  String retention;
+
+  @Option(
       names = "--compression",
       defaultValue = "lz4",
       description = "Page images in uploaded segments: lz4 (default) or none (less agent CPU).")
@@ -107,6 +115,7 @@ public final class PrimaryCommand implements Callable<Integer> {
         long truncate = truncatePages != null ? truncatePages : Math.max(passive, o.truncatePages());
         dbs = List.of(o.withCheckpointPages(passive, truncate)
             .withSnapshotInterval(PrimaryConfig.parseDuration(snapshotInterval))
+            .withRetention(PrimaryConfig.parseDuration(retention))
             .withCompression(parseCompression(compression)));
         adminAddress = admin != null ? PrimaryConfig.address(admin) : null;
       }

@@ -34,6 +34,8 @@ import java.util.stream.Stream;
  * checkpoint-pages: 1000                         # PASSIVE past this many WAL frames
  * truncate-pages: 20000                          # TRUNCATE past this many
  * snapshot-interval: 24h                         # periodic snapshots/ (default 0 = none)
+ * retention-hours: 24                            # keep restore points 24 h (default 0 = forever;
+ *                                                #   implies snapshot-interval 1h if unset)
  * compression: lz4                               # lz4 (default) or none
  * databases:
  *   - path: /data/app.db
@@ -55,7 +57,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
   private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
   private static final Set<String> TOP =
       Set.of("target", "sync-interval", "admin", "checkpoint-pages", "truncate-pages", "databases",
-          "directories", "spool-dir", "snapshot-interval", "compression");
+          "directories", "spool-dir", "snapshot-interval", "compression", "retention-hours");
   private static final Set<String> DB = Set.of("path", "name", "target", "sync-interval");
   private static final Set<String> DIR = Set.of("glob", "target", "sync-interval");
 
@@ -107,6 +109,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
     long truncate = number(root, "truncate-pages", Math.max(passive, DatabaseOptions.DEFAULT_TRUNCATE_PAGES));
     String spool = text(root, "spool-dir", null);
     Duration snapshots = duration(root, "snapshot-interval", Duration.ZERO);
+    Duration retention = retentionHours(root);
     dev.walship.format.Compression compression;
     try {
       compression = dev.walship.format.Compression.valueOf(
@@ -127,6 +130,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
               .withSyncInterval(duration(d, "sync-interval", interval))
               .withCheckpointPages(passive, truncate)
               .withSnapshotInterval(snapshots)
+              .withRetention(retention)
               .withCompression(compression);
       String name = text(d, "name", null);
       if (name != null) {
@@ -146,6 +150,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
                 .withSyncInterval(duration(d, "sync-interval", interval))
                 .withCheckpointPages(passive, truncate)
                 .withSnapshotInterval(snapshots)
+                .withRetention(retention)
                 .withCompression(compression);
         out.add(spool == null ? o : o.withSpoolDir(Path.of(spool, o.name())));
       }
@@ -236,6 +241,19 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
       throw new PrimaryException(key + " must be a positive number of pages, got " + v);
     }
     return v.asLong();
+  }
+
+  /** {@code retention-hours: N}, a whole number of hours >= 0 (0 = keep everything). */
+  private static Duration retentionHours(JsonNode n) {
+    JsonNode v = n.get("retention-hours");
+    if (v == null || v.isNull()) {
+      return Duration.ZERO;
+    }
+    if (!v.canConvertToLong() || !v.isIntegralNumber() || v.asLong() < 0) {
+      throw new PrimaryException(
+          "retention-hours must be a whole number of hours >= 0 (0 = keep everything), got " + v);
+    }
+    return Duration.ofHours(v.asLong());
   }
 
   private static Duration duration(JsonNode n, String key, Duration dflt) {
