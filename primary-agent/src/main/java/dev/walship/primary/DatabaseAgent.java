@@ -62,6 +62,8 @@ public final class DatabaseAgent implements AutoCloseable {
   private static final long POLL_MILLIS = 5;
   /** Retention runs at most this often (and only after a snapshot was uploaded). */
   static final long RETENTION_GAP_MILLIS = 3_600_000;
+  /** Set by {@link #flushBeforeBarrier}, cleared by {@link #flushUnderBarrier}. */
+  private boolean flushedBeforeBarrier;
 
   private final DatabaseOptions options;
   private final ObjectStore store;
@@ -264,7 +266,7 @@ public final class DatabaseAgent implements AutoCloseable {
         // Checkpoint before shipping: under constant load the uploader is idle only between
         // uploads, and the barrier's flush is then a single upload round trip.
         Checkpointer.Outcome o =
-            checkpointer.maybeCheckpoint(() -> true, this::flushUnderBarrier);
+            checkpointer.maybeCheckpoint(() -> true, this::flushBeforeBarrier, this::flushUnderBarrier);
         ship(!reqs.isEmpty());
         maybeSnapshot();
         maybeRetain();
@@ -444,11 +446,33 @@ public final class DatabaseAgent implements AutoCloseable {
    * checkpoints.
    */
   private boolean flushUnderBarrier() {
+    List<Path> cut = new java.util.ArrayList<>();
+    for (PendingSegment s : builder.cut()) {
+      uploader.submit(s);
+      cut.add(s.file());
+    }
+    if (flushedBeforeBarrier) {
+      if (!cut.isEmpty()) {
+        builder.fsync(cut); // the rest was fsynced by flushBeforeBarrier, just before
+      }
+    } else {
+      builder.fsync(uploader.pendingFiles());
+    }
+    flushedBeforeBarrier = false;
+    return true;
+  }
+
+  /**
+   * Just before the checkpoint barrier, the app still writing: cut what was captured and fsync
+   * every spool file waiting for upload, so {@link #flushUnderBarrier} only has the commits made
+   * since (milliseconds' worth) to cut and fsync while the app's writers wait.
+   */
+  private void flushBeforeBarrier() {
     for (PendingSegment s : builder.cut()) {
       uploader.submit(s);
     }
     builder.fsync(uploader.pendingFiles());
-    return true;
+    flushedBeforeBarrier = true;
   }
 
   private synchronized void pause(long millis) {
@@ -468,6 +492,11 @@ public final class DatabaseAgent implements AutoCloseable {
       oldest = builder.oldestCommitMillis();
     }
     return oldest < 0 ? 0 : Math.max(0, clock.millis() - oldest) / 1000.0;
+  }
+
+  /** The checkpointer (barrier counters; read them after {@link #close()}). */
+  Checkpointer checkpointer() {
+    return checkpointer;
   }
 
   /** Last TXID captured. */
