@@ -125,6 +125,8 @@ public final class Follower implements AutoCloseable {
   private long gapSuspectTxid = -1;
   private String unavailableKind;
   private long failedKeyTxid = -1;
+  private volatile long lastFoundMillis = Long.MIN_VALUE;
+  private final Prefetch prefetch = new Prefetch();
 
   /**
    * @param db database name (its prefix in the bucket)
@@ -198,6 +200,7 @@ public final class Follower implements AutoCloseable {
 
   /** One poll: applies every segment already in the bucket after the served TXID. */
   public PollResult poll() {
+    prefetch.newPoll();
     if (applier == null && appliedTxid == 0) {
       long now = clock.millis();
       if (lastRetryMillis != 0 && now - lastRetryMillis < RETRY_MILLIS) {
@@ -266,19 +269,32 @@ public final class Follower implements AutoCloseable {
     List<Path> files = new ArrayList<>();
     files.add(tmp);
     try {
+      Prefetch.Taken taken = prefetch.take(t + 1, settings.maxSegmentsPerApply());
       SegmentReader reader;
-      try {
-        reader = fetch(key, tmp);
-      } catch (ObjectStoreException e) {
-        caughtUp = false; // unknown: lag now counts from the last applied commit
-        recordError("store", "GET " + key + " failed: " + e.getMessage());
-        return PollResult.STALLED;
+      if (taken.absent()) {
+        reader = null; // the prefetch GET of this key, started in this poll, was a 404
+      } else if (!taken.readers().isEmpty()) {
+        reader = taken.readers().get(0);
+        for (SegmentReader r : taken.readers()) {
+          batch.add(new PageApplier.SegmentRef(BucketLayout.level0Key(db, r.firstTxid()), r));
+        }
+      } else {
+        try {
+          reader = fetch(key, tmp);
+        } catch (ObjectStoreException e) {
+          caughtUp = false; // unknown: lag now counts from the last applied commit
+          recordError("store", "GET " + key + " failed: " + e.getMessage());
+          return PollResult.STALLED;
+        }
+        if (reader != null) {
+          batch.add(new PageApplier.SegmentRef(key, reader));
+        }
       }
       if (reader == null) {
         caughtUp = true;
         return checkGap(t, key);
       }
-      batch.add(new PageApplier.SegmentRef(key, reader));
+      lastFoundMillis = clock.millis();
       if (applier == null) {
         // Closed while idle (see releaseHandles): reopen; a pending intent is repaired first.
         try {
@@ -299,8 +315,9 @@ public final class Follower implements AutoCloseable {
             "corrupt",
             key + " is named for TXID " + (t + 1) + " but starts at TXID " + reader.firstTxid());
       }
-      fetchMore(batch, files);
       SegmentReader lastReader = batch.get(batch.size() - 1).reader();
+      // While this batch is applied, the next segments are fetched (one GET in flight).
+      prefetch.startAfter(lastReader.lastTxid() + 1, settings.maxSegmentsPerApply());
       CommitRecord last = lastReader.commits().get(lastReader.commits().size() - 1);
       long start = System.nanoTime();
       Lock w = served.applyLock().writeLock();
@@ -370,30 +387,143 @@ public final class Follower implements AutoCloseable {
   }
 
   /**
-   * When the replica is behind, GETs the segments that follow the first one (up to {@link
-   * Settings#maxSegmentsPerApply()}) so they are applied in one step: one lock, one fsync. Stops
-   * at the first absent, unreadable or non-contiguous object; the next step deals with it.
+   * Fetches the level-0 segments after the batch being applied, one GET in flight at a time, on a
+   * virtual thread, so a GET and an apply overlap and a replica that is behind keeps fetching while
+   * objects keep arriving. At most {@code max} fetched segments wait (each under {@link
+   * #INLINE_BYTES}, held in memory); the chain stops at the first absent key (remembered, so the
+   * poll need not GET it again), a larger object, or any failure (the poll then GETs that key itself
+   * and reports what is wrong). Readers handed out are owned by the caller.
    */
-  private void fetchMore(List<PageApplier.SegmentRef> batch, List<Path> files) {
-    while (batch.size() < settings.maxSegmentsPerApply()) {
-      long next = batch.get(batch.size() - 1).reader().lastTxid() + 1;
-      String key = BucketLayout.level0Key(db, next);
-      Path tmp = workDir.resolve(BucketLayout.hex(next) + ".seg");
-      files.add(tmp);
-      SegmentReader r;
+  private final class Prefetch {
+    /** What {@link #take} found. */
+    record Taken(List<SegmentReader> readers, boolean absent) {}
+
+    private final java.util.ArrayDeque<SegmentReader> ready = new java.util.ArrayDeque<>();
+    private boolean running;
+    private long generation;
+    private long pollSeq;
+    private long absentTxid = -1;
+    private long absentPollSeq = -1;
+
+    synchronized void newPoll() {
+      pollSeq++;
+    }
+
+    /** Starts the chain at key {@code next} unless it runs already (it then continues by itself). */
+    synchronized void startAfter(long next, int max) {
+      if (running || ready.size() >= max) {
+        return;
+      }
+      long from = ready.isEmpty() ? next : ready.peekLast().lastTxid() + 1;
+      running = true;
+      long gen = generation;
+      Thread.ofVirtual().name("walship-prefetch-" + db).start(() -> chain(gen, from, max));
+    }
+
+    private void chain(long gen, long from, int max) {
+      long next = from;
       try {
-        r = fetch(key, tmp);
-      } catch (ObjectStoreException | CorruptSegmentException e) {
-        return;
+        while (true) {
+          long seq;
+          synchronized (this) {
+            if (gen != generation || ready.size() >= max) {
+              return;
+            }
+            seq = pollSeq;
+          }
+          String key = BucketLayout.level0Key(db, next);
+          long start = System.nanoTime();
+          Optional<byte[]> head = store.getRange(key, 0, INLINE_BYTES);
+          metrics.fetchTime(System.nanoTime() - start);
+          metrics.get(head.isPresent());
+          if (head.isPresent()) {
+            metrics.fetched();
+          }
+          synchronized (this) {
+            if (gen != generation) {
+              return;
+            }
+            if (head.isEmpty()) {
+              absentTxid = next;
+              absentPollSeq = seq;
+              return;
+            }
+            if (head.get().length >= INLINE_BYTES) {
+              return; // a large object: the poll fetches it through a file
+            }
+          }
+          SegmentReader r = SegmentReader.open(head.get(), key);
+          synchronized (this) {
+            if (gen != generation || r.firstTxid() != next) {
+              r.close();
+              return;
+            }
+            ready.addLast(r);
+            next = r.lastTxid() + 1;
+            notifyAll();
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("{}: prefetch stopped: {}", db, e.getMessage());
+      } finally {
+        synchronized (this) {
+          if (gen == generation) {
+            running = false;
+          }
+          notifyAll();
+        }
       }
-      if (r == null) {
-        return;
+    }
+
+    /**
+     * Waits for the GET in flight (if any), then takes the fetched segments that start at {@code
+     * first} and follow each other (after the first, only INCREMENTAL ones, at most {@code max}).
+     * Fetched segments that do not start at {@code first} are stale (the replica moved another way)
+     * and are dropped.
+     */
+    synchronized Taken take(long first, int max) {
+      while (running && ready.isEmpty()) {
+        try {
+          wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return new Taken(List.of(), false);
+        }
       }
-      if (r.firstTxid() != next || r.kind() != dev.walship.format.SegmentKind.INCREMENTAL) {
-        r.close();
-        return;
+      if (ready.isEmpty()) {
+        boolean absent = absentTxid == first && absentPollSeq == pollSeq;
+        absentTxid = -1;
+        return new Taken(List.of(), absent);
       }
-      batch.add(new PageApplier.SegmentRef(key, r));
+      if (ready.peekFirst().firstTxid() != first) {
+        reset();
+        return new Taken(List.of(), false);
+      }
+      List<SegmentReader> out = new ArrayList<>();
+      out.add(ready.pollFirst());
+      long next = out.get(0).lastTxid() + 1;
+      while (out.size() < max
+          && !ready.isEmpty()
+          && ready.peekFirst().firstTxid() == next
+          && ready.peekFirst().kind() == dev.walship.format.SegmentKind.INCREMENTAL) {
+        SegmentReader r = ready.pollFirst();
+        out.add(r);
+        next = r.lastTxid() + 1;
+      }
+      if (!ready.isEmpty() && ready.peekFirst().firstTxid() != next) {
+        reset();
+      }
+      return new Taken(out, false);
+    }
+
+    /** Drops everything fetched; a chain still running stops and discards what it gets. */
+    synchronized void reset() {
+      generation++;
+      running = false;
+      absentTxid = -1;
+      ready.forEach(SegmentReader::close);
+      ready.clear();
+      notifyAll();
     }
   }
 
@@ -601,6 +731,7 @@ public final class Follower implements AutoCloseable {
   /** Replaces the replica file with a fresh bootstrap from the latest snapshot and segments. */
   private void rebootstrap(String why) {
     LOG.warn("{}: re-bootstrapping from the latest snapshot: {}", db, why);
+    prefetch.reset();
     served.health(ServedDatabase.Health.State.UNAVAILABLE, "re-bootstrapping: " + why);
     served.close();
     streams.closeAll(served);
@@ -684,6 +815,21 @@ public final class Follower implements AutoCloseable {
         });
   }
 
+  /**
+   * How long to wait before the next poll: the poll interval when idle; a quarter of it (at least
+   * 1 ms) for one poll interval after a segment was found, so a replica that is being written to
+   * picks up the next segment soon after the primary uploads it. A caught-up, idle replica still
+   * makes one GET per poll interval.
+   */
+  public Duration nextPollDelay() {
+    long interval = Math.max(1, settings.pollInterval().toMillis());
+    long found = lastFoundMillis;
+    if (found != Long.MIN_VALUE && clock.millis() - found < interval) {
+      return Duration.ofMillis(Math.max(1, interval / 4));
+    }
+    return Duration.ofMillis(interval);
+  }
+
   /** True while the applier (and so the file) is open. */
   public boolean handlesOpen() {
     return applier != null;
@@ -715,6 +861,7 @@ public final class Follower implements AutoCloseable {
 
   @Override
   public void close() {
+    prefetch.reset();
     streams.closeAll(served);
     served.close();
     if (applier != null) {

@@ -56,6 +56,7 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
   private ReplicaHttpServer server;
   private ScheduledFuture<?> discovery;
   private ScheduledFuture<?> sweeper;
+  private volatile boolean closed;
 
   /**
    * @param store the bucket at the source prefix (closed by {@link #close()})
@@ -146,11 +147,7 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
     followers.put(db, f);
     f.start();
     openHandles.put(db, f);
-    long every = config.pollInterval().toMillis();
-    polls.put(
-        db,
-        scheduler.scheduleWithFixedDelay(
-            () -> pollSafely(f), every, Math.max(1, every), TimeUnit.MILLISECONDS));
+    schedulePoll(f, Math.max(1, config.pollInterval().toMillis()));
     LOG.info("following {} (TXID {}, {})", db, f.served().txid(), f.served().health().state());
   }
 
@@ -171,10 +168,40 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
     return followers.values().stream().filter(Follower::handlesOpen).count();
   }
 
+  /**
+   * Polls {@code f} after {@code delayMillis}, then again after the delay the follower asks for
+   * ({@link Follower#nextPollDelay()}: shorter for a while after a segment arrived).
+   */
+  private void schedulePoll(Follower f, long delayMillis) {
+    synchronized (polls) {
+      if (closed || followers.get(f.name()) != f) {
+        return;
+      }
+      try {
+        polls.put(
+            f.name(),
+            scheduler.schedule(
+                () -> {
+                  if (!closed) {
+                    pollSafely(f);
+                    schedulePoll(f, f.nextPollDelay().toMillis());
+                  }
+                },
+                delayMillis,
+                TimeUnit.MILLISECONDS));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        LOG.debug("{}: not polled any more: the scheduler is shut down", f.name());
+      }
+    }
+  }
+
   private void pollSafely(Follower f) {
     try {
       Follower.PollResult r;
       synchronized (f) {
+        if (closed) {
+          return;
+        }
         r = f.poll();
       }
       if (r == Follower.PollResult.APPLIED) {
@@ -270,7 +297,10 @@ public final class ReplicaAgent implements DatabaseCatalog, AutoCloseable {
     if (sweeper != null) {
       sweeper.cancel(false);
     }
-    polls.values().forEach(p -> p.cancel(false));
+    synchronized (polls) {
+      closed = true;
+      polls.values().forEach(p -> p.cancel(false));
+    }
     streams.close();
     for (Follower f : followers.values()) {
       synchronized (f) {

@@ -37,7 +37,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One-shot benchmark of the replica (not a test): {@code java -cp <test classpath>
- * dev.walship.replica.bench.ReplicaBenchmark [seconds]}.
+ * dev.walship.replica.bench.ReplicaBenchmark [seconds] [lookups,lag,idle]}.
  *
  * <ol>
  *   <li>Point lookups on Chinook's Track table by primary key: Hrana over HTTP (JSON, 4 client
@@ -55,11 +55,18 @@ public final class ReplicaBenchmark {
 
   public static void main(String[] args) throws Exception {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+    List<String> parts = args.length > 1 ? List.of(args[1].split(",")) : List.of("lookups", "lag", "idle");
     Path tmp = Files.createTempDirectory("walship-bench");
     try (InProcessS3 s3 = InProcessS3.transientBackend().start()) {
-      pointLookups(s3, tmp.resolve("lookups"), seconds);
-      lag(s3, tmp.resolve("lag"), seconds);
-      idle(s3, tmp.resolve("idle"), seconds);
+      if (parts.contains("lookups")) {
+        pointLookups(s3, tmp.resolve("lookups"), seconds);
+      }
+      if (parts.contains("lag")) {
+        lag(s3, tmp.resolve("lag"), seconds);
+      }
+      if (parts.contains("idle")) {
+        idle(s3, tmp.resolve("idle"), seconds);
+      }
     }
   }
 
@@ -186,18 +193,32 @@ public final class ReplicaBenchmark {
           }
           return null;
         });
+        long[] durableAt = new long[commits + 1];
         int visibleUpTo = 0;
+        int durableUpTo = 0;
         long deadline = System.nanoTime() + Duration.ofSeconds(seconds + 60L).toNanos();
         while (visibleUpTo < commits && System.nanoTime() < deadline) {
-          long t = served.txid();
-          int upto = (int) Math.min(committed.get(), t - first);
+          int c = committed.get();
+          int dUpto = (int) Math.min(c, primary.durableTxid() - first);
+          int upto = (int) Math.min(c, served.txid() - first);
+          boolean moved = false;
+          if (dUpto > durableUpTo) {
+            long now = System.nanoTime();
+            for (int i = durableUpTo + 1; i <= dUpto; i++) {
+              durableAt[i] = now;
+            }
+            durableUpTo = dUpto;
+            moved = true;
+          }
           if (upto > visibleUpTo) {
             long now = System.nanoTime();
             for (int i = visibleUpTo + 1; i <= upto; i++) {
               visibleAt[i] = now;
             }
             visibleUpTo = upto;
-          } else {
+            moved = true;
+          }
+          if (!moved) {
             Thread.onSpinWait();
           }
         }
@@ -211,6 +232,20 @@ public final class ReplicaBenchmark {
                 + " TXIDs %d..%d, replica poll 20 ms): p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
             lags.length, first, served.txid(), pct(lags, 50) / 1e6, pct(lags, 99) / 1e6,
             lags.length == 0 ? 0 : lags[lags.length - 1] / 1e6);
+        long[] durable = new long[durableUpTo];
+        long[] afterDurable = new long[Math.min(durableUpTo, visibleUpTo)];
+        for (int i = 1; i <= durableUpTo; i++) {
+          durable[i - 1] = durableAt[i] - commitAt[i];
+          if (i <= afterDurable.length) {
+            afterDurable[i - 1] = visibleAt[i] - durableAt[i];
+          }
+        }
+        Arrays.sort(durable);
+        Arrays.sort(afterDurable);
+        System.out.printf("  of which commit-to-durable (primary): p50 %.1f ms, p99 %.1f ms;"
+                + " durable-to-visible (replica): p50 %.1f ms, p99 %.1f ms%n",
+            pct(durable, 50) / 1e6, pct(durable, 99) / 1e6, pct(afterDurable, 50) / 1e6,
+            pct(afterDurable, 99) / 1e6);
         registry.getMeters().stream()
             .filter(m -> m.getId().getName().startsWith("walship_replica_apply") || m.getId().getName().startsWith("walship_replica_fetch"))
             .forEach(m -> System.out.println("  " + m.getId() + " " + m.measure()));

@@ -1,0 +1,105 @@
+package dev.walship.replica;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.walship.replica.hrana.HranaLimits;
+import dev.walship.replica.hrana.HranaStreams;
+import dev.walship.replica.testing.ReferenceShipper;
+import dev.walship.store.ObjectStore;
+import dev.walship.store.testing.InProcessS3;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How a follower polls: a burst of segments is applied in one poll (prefetched, batched), the next
+ * poll comes sooner while segments keep arriving, and a caught-up follower makes exactly one GET
+ * per poll.
+ */
+class FollowerPollingTest {
+  @RegisterExtension static final InProcessS3 S3 = InProcessS3.transientBackend();
+
+  @TempDir Path tmp;
+
+  /** A clock the test moves by hand. */
+  private static final class ManualClock extends Clock {
+    final AtomicLong millis = new AtomicLong(1_000_000);
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis.get());
+    }
+  }
+
+  @Test
+  void burstIsAppliedInOnePollAndPollsComeSoonerOnlyWhileSegmentsArrive() throws Exception {
+    ObjectStore store = S3.openFresh();
+    Path app = Files.createDirectories(tmp.resolve("app")).resolve("b.db");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + app);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    }
+    ManualClock clock = new ManualClock();
+    Follower.Settings settings =
+        new Follower.Settings(Duration.ofMillis(400), Duration.ofHours(1), false, 2, Duration.ofSeconds(5), 4);
+    try (ReferenceShipper shipper =
+            new ReferenceShipper(store, "b", app, Files.createDirectories(tmp.resolve("spool")));
+        HranaStreams streams = new HranaStreams(HranaLimits.defaults(), System::nanoTime, new SecureRandom());
+        Follower f =
+            new Follower("b", store, tmp.resolve("replica"), settings, clock, streams,
+                new SimpleMeterRegistry(), System::nanoTime)) {
+      shipper.init();
+      f.start();
+      assertEquals(1, f.served().txid());
+      assertEquals(Duration.ofMillis(400), f.nextPollDelay(), "nothing found yet: the poll interval");
+
+      for (int i = 0; i < 10; i++) {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + app);
+            Statement s = c.createStatement()) {
+          s.execute("INSERT INTO t (v) VALUES ('row " + i + "')");
+        }
+        shipper.ship();
+      }
+      assertEquals(11, shipper.txid());
+
+      // Ten segments, four per apply step: all of them in one poll.
+      assertEquals(Follower.PollResult.APPLIED, f.poll());
+      assertEquals(11, f.served().txid());
+      assertEquals(Duration.ofMillis(100), f.nextPollDelay(), "a segment just arrived: poll sooner");
+
+      clock.millis.addAndGet(400);
+      assertEquals(Duration.ofMillis(400), f.nextPollDelay(), "quiet for a poll interval: back to it");
+
+      double before = f.storeRequests();
+      assertEquals(Follower.PollResult.CAUGHT_UP, f.poll());
+      assertEquals(Follower.PollResult.CAUGHT_UP, f.poll());
+      assertEquals(2, f.storeRequests() - before, "caught up: one GET per poll, no LIST");
+      assertEquals(Duration.ofMillis(400), f.nextPollDelay());
+    } finally {
+      store.close();
+    }
+  }
+}
