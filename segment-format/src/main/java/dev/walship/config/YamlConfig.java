@@ -91,15 +91,15 @@ public final class YamlConfig {
       Map<String, Integer> keyLines = new LinkedHashMap<>();
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String key = p.currentName();
-        int keyLine = p.currentTokenLocation().getLineNr();
+        int at = p.currentTokenLocation().getLineNr();
         String child = path.isEmpty() ? key : path + "." + key;
         if (fields.containsKey(key)) {
-          throw new ConfigException(file, keyLine, child,
+          throw new ConfigException(file, at, child,
               "duplicate key (first given on line " + keyLines.get(key) + ")");
         }
         p.nextToken();
-        keyLines.put(key, keyLine);
-        fields.put(key, read(p, file, base, child, keyLine, env));
+        keyLines.put(key, at);
+        fields.put(key, read(p, file, base, child, at, env));
       }
       return new Node(file, base, path, line, Kind.MAP, null, fields, keyLines, List.of());
     }
