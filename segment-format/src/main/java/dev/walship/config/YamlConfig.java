@@ -204,6 +204,37 @@ public final class YamlConfig {
     }
   }
 
+  /** Writes a duration the way the configuration does: {@code 0}, {@code 250ms}, {@code 1s}, {@code 5m}, {@code 2h}. */
+  public static String formatDuration(Duration d) {
+    long ms = d.toMillis();
+    if (ms == 0) {
+      return "0";
+    }
+    if (ms % 3_600_000 == 0) {
+      return ms / 3_600_000 + "h";
+    }
+    if (ms % 60_000 == 0) {
+      return ms / 60_000 + "m";
+    }
+    return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+  }
+
+  /**
+   * A URL fit for a log line: user info and the values of query parameters that look like secrets
+   * ({@code secret}, {@code password}, {@code token}, {@code key}, {@code credential},
+   * {@code signature}) are replaced by {@code ***}.
+   */
+  public static String redactUrl(String url) {
+    if (url == null) {
+      return null;
+    }
+    String out = url.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@?#]*@", "$1***@");
+    return SECRET_PARAM.matcher(out).replaceAll("$1***");
+  }
+
+  private static final Pattern SECRET_PARAM = Pattern.compile(
+      "([?&][^=&#]*(?i:secret|password|passwd|token|key|credential|signature)[^=&#]*=)[^&#]*");
+
   private enum Kind { MAP, LIST, SCALAR, NULL }
 
   /** One node of the tree: a mapping, a sequence or a scalar, with its line and field path. */

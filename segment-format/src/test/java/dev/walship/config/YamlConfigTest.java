@@ -176,4 +176,18 @@ class YamlConfigTest {
     assertEquals(64L << 10, YamlConfig.parseSize("64KiB"));
     assertThrows(IllegalArgumentException.class, () -> YamlConfig.parseSize("-1"));
   }
+
+  @Test
+  void logHelpersWriteDurationsAsConfiguredAndHideSecrets() {
+    assertEquals("0", YamlConfig.formatDuration(Duration.ZERO));
+    assertEquals("250ms", YamlConfig.formatDuration(Duration.ofMillis(250)));
+    assertEquals("1s", YamlConfig.formatDuration(Duration.ofSeconds(1)));
+    assertEquals("5m", YamlConfig.formatDuration(Duration.ofMinutes(5)));
+    assertEquals("24h", YamlConfig.formatDuration(Duration.ofHours(24)));
+    assertEquals("s3://b/p?endpoint=http://m:9000&region=eu-west-1",
+        YamlConfig.redactUrl("s3://b/p?endpoint=http://m:9000&region=eu-west-1"));
+    assertEquals("s3://***@b/p?region=x&secret-key=***&session-token=***",
+        YamlConfig.redactUrl("s3://AKIA:hunter2@b/p?region=x&secret-key=abc&session-token=t0k"));
+    assertEquals("file:///backups", YamlConfig.redactUrl("file:///backups"));
+  }
 }
