@@ -263,7 +263,7 @@ public final class YamlConfig {
     }
 
     /** The field path, e.g. {@code databases[1].sync-interval} (empty for the root). */
-    public String path() {
+    public String field() {
       return path;
     }
 
