@@ -67,6 +67,14 @@ public final class PrimaryCommand implements Callable<Integer> {
   String snapshotInterval;
 
   @Option(
+      names = "--retention",
+      defaultValue = "0",
+      description = "Keep restore points this long, e.g. 24h; older snapshots and segments no restore"
+          + " point or branch needs are deleted after a periodic snapshot, at most hourly"
+          + " (default 0 = keep everything; implies --snapshot-interval 1h if that is unset).")
+  String retention;
+
+  @Option(
       names = "--compression",
       defaultValue = "lz4",
       description = "Page images in uploaded segments: lz4 (default) or none (less agent CPU).")
@@ -111,6 +119,7 @@ public final class PrimaryCommand implements Callable<Integer> {
         long truncate = truncatePages != null ? truncatePages : Math.max(passive, o.truncatePages());
         dbs = List.of(o.withCheckpointPages(passive, truncate)
             .withSnapshotInterval(PrimaryConfig.parseDuration(snapshotInterval))
+            .withRetention(PrimaryConfig.parseDuration(retention))
             .withCompression(parseCompression(compression)));
         adminAddress = admin != null ? PrimaryConfig.address(admin) : null;
       }
@@ -156,10 +165,10 @@ public final class PrimaryCommand implements Callable<Integer> {
         adminAddress == null ? "off" : adminAddress.getHostString() + ":" + adminAddress.getPort());
     for (DatabaseOptions o : dbs) {
       log.info("primary: database {} path={} target={} sync-interval={} checkpoint-pages={}"
-              + " truncate-pages={} snapshot-interval={} compression={} spool-dir={}",
+              + " truncate-pages={} snapshot-interval={} retention={} compression={} spool-dir={}",
           o.name(), o.path(), YamlConfig.redactUrl(o.target()),
           YamlConfig.formatDuration(o.syncInterval()), o.checkpointPages(), o.truncatePages(),
-          YamlConfig.formatDuration(o.snapshotInterval()),
+          YamlConfig.formatDuration(o.snapshotInterval()), YamlConfig.formatDuration(o.retention()),
           o.compression().name().toLowerCase(java.util.Locale.ROOT), o.spoolDir());
     }
   }

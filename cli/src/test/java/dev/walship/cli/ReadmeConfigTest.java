@@ -52,7 +52,8 @@ class ReadmeConfigTest {
     assertEquals(Duration.ZERO, c.databases().get(1).syncInterval());
     assertEquals("t1", c.databases().get(2).name());
     assertEquals(Duration.ofSeconds(5), c.databases().get(2).syncInterval());
-    assertEquals(Duration.ofHours(24), c.databases().get(0).snapshotInterval());
+    assertEquals(Duration.ofHours(1), c.databases().get(0).snapshotInterval());
+    assertEquals(Duration.ofHours(24), c.databases().get(0).retention());
   }
 
   @Test

@@ -12,6 +12,10 @@ import org.slf4j.LoggerFactory;
  * runs under a brief write barrier:
  *
  * <ol>
+ *   <li>before the barrier, the app still writing: read the WAL and make what it holds durable
+ *       ({@code prepare}), so that the barrier only has to cover the commits made since — a few
+ *       milliseconds of them instead of a sync interval's worth (segment encoding and the spool's
+ *       fsync otherwise ran with the app's writers stopped);
  *   <li>{@code BEGIN IMMEDIATE} on the barrier connection (the app's writers wait on their busy
  *       timeout; if the app holds its writer lock longer than the barrier timeout, the checkpoint
  *       is skipped and tried again later);
@@ -52,6 +56,9 @@ public final class Checkpointer {
   private WalHeader lastAttemptGeneration;
   private long lastAttemptFrames;
   private long truncateCount;
+  private long barriers;
+  private long barrierNanos;
+  private long maxBarrierNanos;
 
   /**
    * @param passivePages WAL frames after which a PASSIVE checkpoint runs (&gt; 0)
@@ -74,6 +81,21 @@ public final class Checkpointer {
 
   public long truncateCount() {
     return truncateCount;
+  }
+
+  /** Write barriers taken so far (each one held the app's writers for its duration). */
+  public long barriers() {
+    return barriers;
+  }
+
+  /** Total time the write barrier was held, in nanoseconds. */
+  public long barrierNanos() {
+    return barrierNanos;
+  }
+
+  /** Longest single write barrier, in nanoseconds. */
+  public long maxBarrierNanos() {
+    return maxBarrierNanos;
   }
 
   /**
@@ -99,13 +121,19 @@ public final class Checkpointer {
    * slow or unreachable bucket while holding the app's writers: its flush is one upload).
    *
    * @param uploaderIdle true if no upload is queued or in flight
+   * @param prepare runs before the barrier, after a poll: makes the captured commits durable so
+   *     that the flush under the barrier is short (not needed for correctness)
    * @param flushAndAwaitDurable uploads every captured commit and returns true once all are
    *     durable, false if that did not happen within its own (short) time limit
    */
-  public Outcome maybeCheckpoint(BooleanSupplier uploaderIdle, BooleanSupplier flushAndAwaitDurable) {
+  public Outcome maybeCheckpoint(
+      BooleanSupplier uploaderIdle, Runnable prepare, BooleanSupplier flushAndAwaitDurable) {
     if (!due() || !uploaderIdle.getAsBoolean()) {
       return Outcome.NOT_NEEDED;
     }
+    capturer.poll();
+    prepare.run();
+    capturer.poll(); // what the app committed during prepare's fsync: not under the barrier
     Outcome o = checkpoint(capturer.walFrames() >= truncatePages, flushAndAwaitDurable);
     if (o != Outcome.SKIPPED_BUSY && o != Outcome.SKIPPED_NOT_DURABLE) {
       lastAttemptGeneration = capturer.walGeneration();
@@ -120,6 +148,7 @@ public final class Checkpointer {
     if (!s.tryBarrier()) {
       return Outcome.SKIPPED_BUSY;
     }
+    long barrierStart = System.nanoTime();
     SqliteSession.CheckpointResult passive;
     try {
       capturer.poll();
@@ -134,6 +163,10 @@ public final class Checkpointer {
       }
     } finally {
       s.releaseBarrier();
+      long held = System.nanoTime() - barrierStart;
+      barriers++;
+      barrierNanos += held;
+      maxBarrierNanos = Math.max(maxBarrierNanos, held);
     }
     passiveCount++;
     if (!passive.complete()) {

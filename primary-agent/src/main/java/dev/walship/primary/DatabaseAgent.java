@@ -2,6 +2,7 @@ package dev.walship.primary;
 
 import dev.walship.format.BucketLayout;
 import dev.walship.format.Compression;
+import dev.walship.format.CorruptSegmentException;
 import dev.walship.format.SegmentKind;
 import dev.walship.format.SegmentWriter;
 import dev.walship.store.ObjectStore;
@@ -38,7 +39,10 @@ import org.slf4j.LoggerFactory;
  *   <dd>every poll interval (5 ms): capture new commits; cut a segment when there are commits,
  *       no upload is in flight, and the sync interval passed since the last cut (continuous
  *       mode: at once); checkpoint when due; write a periodic snapshot to {@code snapshots/} when
- *       the snapshot interval passed. An idle database makes no request to the bucket.
+ *       the snapshot interval passed (counted from the bucket's newest snapshot, whose time is
+ *       read at start-up); once a snapshot is uploaded, run {@link Retention} (if configured) on
+ *       a virtual thread, at most once an hour. An idle database makes no request to the
+ *       bucket.
  *   <dt>RECOVERING
  *   <dd>the capture failed (I/O or SQLite error): connections are reopened and the capture
  *       resyncs from the last complete commit it captured; retried every second until it works.
@@ -56,6 +60,10 @@ import org.slf4j.LoggerFactory;
 public final class DatabaseAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DatabaseAgent.class);
   private static final long POLL_MILLIS = 5;
+  /** Retention runs at most this often (and only after a snapshot was uploaded). */
+  static final long RETENTION_GAP_MILLIS = 3_600_000;
+  /** Set by {@link #flushBeforeBarrier}, cleared by {@link #flushUnderBarrier}. */
+  private boolean flushedBeforeBarrier;
 
   private final DatabaseOptions options;
   private final ObjectStore store;
@@ -65,12 +73,15 @@ public final class DatabaseAgent implements AutoCloseable {
   private final Checkpointer checkpointer;
   private final LeaseKeeper lease;
   private final Uploader uploader;
+  /** Null when retention is off. */
+  private final Retention retention;
 
   private final Counter bytesUploaded;
   private final Counter objectsUploaded;
   private final Counter storeErrors;
   private final Counter checkpointsPassive;
   private final Counter checkpointsTruncate;
+  private final Counter retentionDeleted;
 
   private volatile String state = "STARTING";
   private volatile String lastError;
@@ -85,6 +96,12 @@ public final class DatabaseAgent implements AutoCloseable {
   private volatile long recoveries;
   private long lastSnapshotMillis;
   private long lastSnapshotTxid = -1;
+  /** A snapshot was uploaded since the last retention run. */
+  private volatile boolean retentionDue;
+  private long lastRetentionMillis = Long.MIN_VALUE / 2;
+  private volatile Thread retentionThread;
+  private volatile Retention.Report lastRetention;
+  private volatile long retentionRuns;
 
   /**
    * @param store the bucket (root = the target URL); not closed by this agent
@@ -109,6 +126,11 @@ public final class DatabaseAgent implements AutoCloseable {
     this.checkpointsPassive = registry.counter("walship_primary_checkpoints", tags.and("mode", "passive"));
     this.checkpointsTruncate =
         registry.counter("walship_primary_checkpoints", tags.and("mode", "truncate"));
+    this.retentionDeleted = registry.counter("walship_primary_retention_deleted_objects", tags);
+    this.retention =
+        options.retention().isZero()
+            ? null
+            : new Retention(store, options.name(), options.retention(), clock);
     this.uploader =
         new Uploader(
             options.name(),
@@ -119,6 +141,13 @@ public final class DatabaseAgent implements AutoCloseable {
               public void uploaded(PendingSegment s, String key, long bytes) {
                 bytesUploaded.increment(bytes);
                 objectsUploaded.increment();
+                if (retention != null
+                    && BucketLayout.snapshotTxid(options.name(), key).isPresent()) {
+                  // The header's commit time was taken before this upload finished, so now is at
+                  // or after it: retention may judge the snapshot later than it is, never earlier.
+                  retention.snapshotUploaded(s.lastTxid(), clock.millis());
+                  retentionDue = true;
+                }
               }
 
               @Override
@@ -170,11 +199,13 @@ public final class DatabaseAgent implements AutoCloseable {
       }
       pos = SpoolReplay.replay(store, options.name(), options.spoolDir(), pos);
       uploader.startAt(pos.lastTxid());
+      lastSnapshotMillis = clock.millis();
       if (capturer.resync(pos)) {
-        lastSnapshotTxid = capturer.lastTxid();
+        lastSnapshotTxid = capturer.lastTxid(); // a resync snapshot is on its way: timer from now
+      } else if (!options.snapshotInterval().isZero()) {
+        learnNewestSnapshot();
       }
       capturedTxid = capturer.lastTxid();
-      lastSnapshotMillis = clock.millis();
     } catch (RuntimeException e) {
       capturer.close();
       throw e;
@@ -186,6 +217,30 @@ public final class DatabaseAgent implements AutoCloseable {
         .uncaughtExceptionHandler(this::died).start(this::loop);
     log.info("{}: shipping {} to {} (sync interval {}, captured TXID {})", options.name(),
         options.path(), store.describe(), options.syncInterval(), capturedTxid);
+  }
+
+  /**
+   * Points the periodic-snapshot timer at the bucket's newest snapshot (one LIST of {@code
+   * snapshots/}, one 160-byte ranged GET), so restarts do not postpone snapshots forever, and
+   * tells retention that snapshot's time.
+   */
+  private void learnNewestSnapshot() {
+    try {
+      SnapshotTime.newest(store, options.name()).ifPresent(p -> {
+        lastSnapshotMillis = Math.min(p.commitMillis(), clock.millis());
+        lastSnapshotTxid = p.txid();
+        if (retention != null) {
+          retention.knownSnapshot(p);
+        }
+      });
+    } catch (CorruptSegmentException e) {
+      log.warn("{}: cannot read the newest snapshot's time ({}); snapshot timer starts now",
+          options.name(), e.getMessage());
+    } catch (ObjectStoreException e) {
+      throw new PrimaryException(
+          "cannot read the snapshots of " + options.name() + " from " + store.describe() + ": "
+              + e.getMessage(), e);
+    }
   }
 
   /** A thread ended on an unexpected error: nothing more is shipped for this database. */
@@ -211,9 +266,10 @@ public final class DatabaseAgent implements AutoCloseable {
         // Checkpoint before shipping: under constant load the uploader is idle only between
         // uploads, and the barrier's flush is then a single upload round trip.
         Checkpointer.Outcome o =
-            checkpointer.maybeCheckpoint(() -> true, this::flushUnderBarrier);
+            checkpointer.maybeCheckpoint(() -> true, this::flushBeforeBarrier, this::flushUnderBarrier);
         ship(!reqs.isEmpty());
         maybeSnapshot();
+        maybeRetain();
         if (!reqs.isEmpty()) {
           if (builder.hasCommits()) {
             putBackSyncRequests(reqs); // an upload was in flight: cut on a later pass
@@ -305,7 +361,7 @@ public final class DatabaseAgent implements AutoCloseable {
 
   /**
    * Writes a periodic snapshot to {@code snapshots/{txid}} once the snapshot interval passed
-   * (counted from start-up), at a segment boundary: nothing captured is waiting, no upload is in
+   * (counted from the bucket's newest snapshot, see {@link #learnNewestSnapshot}), at a segment boundary: nothing captured is waiting, no upload is in
    * flight, so the snapshot's TXID is the durable one.
    */
   private void maybeSnapshot() {
@@ -337,6 +393,52 @@ public final class DatabaseAgent implements AutoCloseable {
   }
 
   /**
+   * Starts a {@link Retention} run on a virtual thread when a snapshot was uploaded since the last
+   * run, the last run started at least {@link #RETENTION_GAP_MILLIS} ago and none is running. An
+   * idle database uploads no snapshot, so it never gets here. A failed run is retried after the
+   * gap.
+   */
+  private void maybeRetain() {
+    if (retention == null || !retentionDue || retentionThread != null) {
+      return;
+    }
+    long now = clock.millis();
+    if (now - lastRetentionMillis < RETENTION_GAP_MILLIS) {
+      return;
+    }
+    retentionDue = false;
+    lastRetentionMillis = now;
+    // Published before it starts, so its own finally (which clears it) always comes after.
+    Thread t = Thread.ofVirtual().name("walship-retention-" + options.name()).unstarted(() -> {
+      try {
+        Retention.Report r = retention.run();
+        retentionDeleted.increment(r.deleted().size());
+        lastRetention = r;
+      } catch (RuntimeException e) {
+        retentionDue = true;
+        storeErrors.increment();
+        lastError = "retention: " + e.getMessage();
+        log.warn("{}: retention run failed ({}); retried in an hour", options.name(), e.toString());
+      } finally {
+        retentionRuns++;
+        retentionThread = null;
+      }
+    });
+    retentionThread = t;
+    t.start();
+  }
+
+  /** The last completed retention run, or null (tests). */
+  Retention.Report lastRetention() {
+    return lastRetention;
+  }
+
+  /** Retention runs finished, successful or not (tests). */
+  long retentionRuns() {
+    return retentionRuns;
+  }
+
+  /**
    * Under the checkpoint barrier: cut everything captured into spool files and fsync them (plus
    * those still waiting for upload). A crash after the checkpoint then loses nothing: the next
    * start uploads them before resyncing ({@link SpoolReplay}). No wait for the bucket here, so the
@@ -344,11 +446,33 @@ public final class DatabaseAgent implements AutoCloseable {
    * checkpoints.
    */
   private boolean flushUnderBarrier() {
+    List<Path> cut = new java.util.ArrayList<>();
+    for (PendingSegment s : builder.cut()) {
+      uploader.submit(s);
+      cut.add(s.file());
+    }
+    if (flushedBeforeBarrier) {
+      if (!cut.isEmpty()) {
+        builder.fsync(cut); // the rest was fsynced by flushBeforeBarrier, just before
+      }
+    } else {
+      builder.fsync(uploader.pendingFiles());
+    }
+    flushedBeforeBarrier = false;
+    return true;
+  }
+
+  /**
+   * Just before the checkpoint barrier, the app still writing: cut what was captured and fsync
+   * every spool file waiting for upload, so {@link #flushUnderBarrier} only has the commits made
+   * since (milliseconds' worth) to cut and fsync while the app's writers wait.
+   */
+  private void flushBeforeBarrier() {
     for (PendingSegment s : builder.cut()) {
       uploader.submit(s);
     }
     builder.fsync(uploader.pendingFiles());
-    return true;
+    flushedBeforeBarrier = true;
   }
 
   private synchronized void pause(long millis) {
@@ -368,6 +492,11 @@ public final class DatabaseAgent implements AutoCloseable {
       oldest = builder.oldestCommitMillis();
     }
     return oldest < 0 ? 0 : Math.max(0, clock.millis() - oldest) / 1000.0;
+  }
+
+  /** The checkpointer (barrier counters; read them after {@link #close()}). */
+  Checkpointer checkpointer() {
+    return checkpointer;
   }
 
   /** Last TXID captured. */
@@ -446,6 +575,7 @@ public final class DatabaseAgent implements AutoCloseable {
       notifyAll();
     }
     join(captureThread);
+    join(retentionThread);
     uploader.stop();
     join(uploadThread);
     if (captureThread != null && uploader.fenced() == null) {
@@ -465,6 +595,7 @@ public final class DatabaseAgent implements AutoCloseable {
       notifyAll();
     }
     join(captureThread);
+    join(retentionThread);
     uploader.stop();
     join(uploadThread);
     builder.close();

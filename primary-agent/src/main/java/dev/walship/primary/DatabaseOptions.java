@@ -19,6 +19,9 @@ import java.time.Duration;
  *     segment boundary, when everything captured is durable); {@link Duration#ZERO} = never
  * @param compression how page images are stored in uploaded segments (LZ4 by default; NONE trades
  *     bucket bytes for agent CPU)
+ * @param retention how long restore points are kept ({@link Retention}: after a periodic snapshot,
+ *     at most once an hour, objects no restore point inside the window needs are deleted); {@link
+ *     Duration#ZERO} = keep everything. Needs a snapshot interval.
  */
 public record DatabaseOptions(
     String name,
@@ -29,16 +32,25 @@ public record DatabaseOptions(
     long truncatePages,
     Path spoolDir,
     Duration snapshotInterval,
-    Compression compression) {
+    Compression compression,
+    Duration retention) {
 
   public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(1);
   public static final long DEFAULT_CHECKPOINT_PAGES = 1000;
   public static final long DEFAULT_TRUNCATE_PAGES = 20_000;
 
+  /** Snapshot interval used when retention is set and no interval is given. */
+  public static final Duration DEFAULT_RETENTION_SNAPSHOT_INTERVAL = Duration.ofHours(1);
+
   public DatabaseOptions {
-    if (syncInterval.isNegative() || snapshotInterval.isNegative()) {
+    if (syncInterval.isNegative() || snapshotInterval.isNegative() || retention.isNegative()) {
       throw new IllegalArgumentException(
-          "intervals must be >= 0, got sync " + syncInterval + ", snapshot " + snapshotInterval);
+          "intervals must be >= 0, got sync " + syncInterval + ", snapshot " + snapshotInterval
+              + ", retention " + retention);
+    }
+    if (!retention.isZero() && snapshotInterval.isZero()) {
+      throw new IllegalArgumentException(
+          "retention " + retention + " needs periodic snapshots: set a snapshot interval (e.g. 1h)");
     }
   }
 
@@ -54,7 +66,8 @@ public record DatabaseOptions(
         DEFAULT_TRUNCATE_PAGES,
         Path.of(abs + ".walship"),
         Duration.ZERO,
-        Compression.LZ4);
+        Compression.LZ4,
+        Duration.ZERO);
   }
 
   /** The file name without its extension ({@code /data/app.db} → {@code app}). */
@@ -65,30 +78,40 @@ public record DatabaseOptions(
   }
 
   public DatabaseOptions withName(String n) {
-    return new DatabaseOptions(n, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression);
+    return new DatabaseOptions(n, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention);
   }
 
   public DatabaseOptions withSyncInterval(Duration d) {
-    return new DatabaseOptions(name, path, target, d, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression);
+    return new DatabaseOptions(name, path, target, d, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention);
   }
 
   public DatabaseOptions withCheckpointPages(long passive, long truncate) {
-    return new DatabaseOptions(name, path, target, syncInterval, passive, truncate, spoolDir, snapshotInterval, compression);
+    return new DatabaseOptions(name, path, target, syncInterval, passive, truncate, spoolDir, snapshotInterval, compression, retention);
   }
 
   public DatabaseOptions withSpoolDir(Path dir) {
-    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, dir, snapshotInterval, compression);
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, dir, snapshotInterval, compression, retention);
   }
 
   public DatabaseOptions withSnapshotInterval(Duration d) {
-    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, d, compression);
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, d, compression, retention);
   }
 
   public DatabaseOptions withCompression(Compression c) {
-    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, c);
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, c, retention);
+  }
+
+  /**
+   * Keep restore points for {@code d} ({@link Duration#ZERO} = forever). With retention and no
+   * snapshot interval yet, the interval becomes {@link #DEFAULT_RETENTION_SNAPSHOT_INTERVAL}.
+   */
+  public DatabaseOptions withRetention(Duration d) {
+    Duration snaps =
+        !d.isZero() && snapshotInterval.isZero() ? DEFAULT_RETENTION_SNAPSHOT_INTERVAL : snapshotInterval;
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snaps, compression, d);
   }
 
   public DatabaseOptions withTarget(String t) {
-    return new DatabaseOptions(name, path, t, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression);
+    return new DatabaseOptions(name, path, t, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention);
   }
 }

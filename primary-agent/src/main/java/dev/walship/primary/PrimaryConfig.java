@@ -28,6 +28,8 @@ import java.util.stream.Stream;
  * checkpoint-pages: 1000                         # PASSIVE past this many WAL frames
  * truncate-pages: 20000                          # TRUNCATE past this many
  * snapshot-interval: 24h                         # periodic snapshots/ (default 0 = none)
+ * retention-hours: 24                            # keep restore points 24 h (default 0 = forever;
+ *                                                #   implies snapshot-interval 1h if unset)
  * compression: lz4                               # lz4 (default) or none
  * databases:
  *   - path: /data/app.db
@@ -48,7 +50,7 @@ import java.util.stream.Stream;
 public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress admin) {
   private static final Set<String> TOP =
       Set.of("target", "sync-interval", "admin", "checkpoint-pages", "truncate-pages", "databases",
-          "directories", "spool-dir", "snapshot-interval", "compression");
+          "directories", "spool-dir", "snapshot-interval", "compression", "retention-hours");
   private static final Set<String> DB = Set.of("path", "name", "target", "sync-interval");
   private static final Set<String> DIR = Set.of("glob", "target", "sync-interval");
 
@@ -56,6 +58,15 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
   public static PrimaryConfig load(Path file, Function<String, String> env) {
     try {
       return parse(YamlConfig.read(file, env), file.toAbsolutePath().getParent());
+    } catch (ConfigException e) {
+      throw new PrimaryException(e.getMessage(), e);
+    }
+  }
+
+  /** Parses {@code yaml} as a file in {@code baseDir} (no environment: {@code ${NAME}} is an error). */
+  static PrimaryConfig parse(String yaml, Path baseDir) {
+    try {
+      return parse(YamlConfig.parse(yaml, baseDir.resolve("walship.yml"), k -> null), baseDir);
     } catch (ConfigException e) {
       throw new PrimaryException(e.getMessage(), e);
     }
@@ -69,6 +80,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
     long truncate = number(root, "truncate-pages", Math.max(passive, DatabaseOptions.DEFAULT_TRUNCATE_PAGES));
     String spool = root.string("spool-dir", null);
     Duration snapshots = root.duration("snapshot-interval", Duration.ZERO);
+    Duration retention = retentionHours(root);
     dev.walship.format.Compression compression =
         root.has("compression") ? root.get("compression").as(PrimaryConfig::compression)
             : dev.walship.format.Compression.LZ4;
@@ -82,6 +94,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
               .withSyncInterval(d.duration("sync-interval", interval))
               .withCheckpointPages(passive, truncate)
               .withSnapshotInterval(snapshots)
+              .withRetention(retention)
               .withCompression(compression);
       String name = d.string("name", null);
       if (name != null) {
@@ -104,6 +117,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
                 .withSyncInterval(d.duration("sync-interval", interval))
                 .withCheckpointPages(passive, truncate)
                 .withSnapshotInterval(snapshots)
+                .withRetention(retention)
                 .withCompression(compression);
         out.add(spool == null ? o : o.withSpoolDir(Path.of(spool, o.name())));
       }
@@ -182,5 +196,23 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
       throw n.get(key).error("must be a positive number of pages, got " + v);
     }
     return v;
+  }
+
+  /** {@code retention-hours: N}, a whole number of hours >= 0 (0 = keep everything). */
+  private static Duration retentionHours(YamlConfig.Node n) {
+    YamlConfig.Node v = n.get("retention-hours");
+    if (v == null) {
+      return Duration.ZERO;
+    }
+    long hours;
+    try {
+      hours = Long.parseLong(v.text().trim());
+    } catch (NumberFormatException e) {
+      hours = -1;
+    }
+    if (hours < 0) {
+      throw v.error("must be a whole number of hours >= 0 (0 = keep everything), got '" + v.text() + "'");
+    }
+    return Duration.ofHours(hours);
   }
 }

@@ -44,6 +44,10 @@ public final class PrimaryBenchmark {
       List<Double> without = new ArrayList<>();
       List<Double> with = new ArrayList<>();
       Duration tpInterval = Duration.ofMillis(Long.getLong("bench.interval", 1000));
+      // Warm-up (not counted): JIT-compiles the agent's and the S3 server's code in this JVM, which
+      // otherwise lands on the first measured "with" round.
+      throughput(dir.resolve("warmup-plain.db"), seconds, null, s3);
+      throughput(dir.resolve("warmup-shipped.db"), seconds, tpInterval, s3);
       for (int round = 0; round < 3; round++) {
         without.add(throughput(dir.resolve("plain-" + round + ".db"), seconds, null, s3));
         with.add(throughput(dir.resolve("shipped-" + round + ".db"), seconds, tpInterval, s3));
@@ -92,10 +96,15 @@ public final class PrimaryBenchmark {
     if (agent != null) {
       agent.syncNow(120_000);
       long agentCpu = processCpuNanos() - cpuBefore;
+      long agentThreadsCpu = agentThreadsCpuNanos();
       agent.close();
       store.delegate.close();
-      System.out.printf("  round with agent: %d commits, agent CPU (+ in-process bucket server) %.1f us"
-          + " per commit%n", commits, agentCpu / 1000.0 / commits);
+      Checkpointer c = agent.checkpointer();
+      System.out.printf("  round with agent: %d commits, CPU per commit: %.1f us this JVM (agent +"
+          + " in-process bucket server), %.1f us the agent's capture and upload threads; %d write"
+          + " barriers, %.1f ms held in all (max %.1f ms), %d PUTs%n",
+          commits, agentCpu / 1000.0 / commits, agentThreadsCpu / 1000.0 / commits, c.barriers(),
+          c.barrierNanos() / 1e6, c.maxBarrierNanos() / 1e6, store.puts.get());
     }
     return commits / Double.parseDouble(w[3]);
   }
@@ -154,6 +163,7 @@ public final class PrimaryBenchmark {
         mode, requestsBusy * 1000.0 / lags.length, requestsBusy, store.puts.get(), store.gets.get(),
         store.lists.get());
     long idleBefore = store.requests();
+    long idleCpuBefore = agentThreadsCpuNanos();
     long idleMillis = 20_000;
     long end = System.nanoTime() + idleMillis * 1_000_000L;
     while (System.nanoTime() < end) {
@@ -161,6 +171,8 @@ public final class PrimaryBenchmark {
     }
     System.out.printf("S3 requests idle (%s): %.1f per minute (measured over %d s)%n", mode,
         (store.requests() - idleBefore) * 60_000.0 / idleMillis, idleMillis / 1000);
+    System.out.printf("agent CPU while idle (%s): %.2f%% of one core (capture polls every 5 ms)%n",
+        mode, (agentThreadsCpuNanos() - idleCpuBefore) / 1e6 / idleMillis * 100);
     agent.close();
     store.delegate.close();
   }
@@ -193,6 +205,18 @@ public final class PrimaryBenchmark {
     cmd.add(db.toString());
     cmd.addAll(List.of(args));
     return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+  }
+
+  /** CPU time of the agent's own threads (capture, upload; the S3 client runs on the latter). */
+  private static long agentThreadsCpuNanos() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("walship-capture-") || t.getName().startsWith("walship-upload-")) {
+        sum += Math.max(0, mx.getThreadCpuTime(t.threadId()));
+      }
+    }
+    return sum;
   }
 
   private static long processCpuNanos() {

@@ -53,6 +53,24 @@ class PrimaryConfigTest {
   }
 
   @Test
+  void retentionHoursSetsRetentionAndAHourlySnapshotIfNoneIsGiven() {
+    PrimaryConfig c = PrimaryConfig.parse(
+        "target: file:///b\nretention-hours: 24\ndatabases:\n  - path: a.db\n", dir);
+    DatabaseOptions o = c.databases().get(0);
+    assertEquals(Duration.ofHours(24), o.retention());
+    assertEquals(Duration.ofHours(1), o.snapshotInterval());
+    DatabaseOptions explicit = PrimaryConfig.parse(
+        "target: file:///b\nretention-hours: 2\nsnapshot-interval: 10m\ndatabases:\n  - path: a.db\n",
+        dir).databases().get(0);
+    assertEquals(Duration.ofMinutes(10), explicit.snapshotInterval());
+    assertEquals(Duration.ZERO, PrimaryConfig.parse(
+        "target: file:///b\ndatabases:\n  - path: a.db\n", dir).databases().get(0).retention());
+    PrimaryException bad = assertThrows(PrimaryException.class, () -> PrimaryConfig.parse(
+        "target: file:///b\nretention-hours: 1h\ndatabases:\n  - path: a.db\n", dir));
+    assertTrue(bad.getMessage().contains("retention-hours"), bad.getMessage());
+  }
+
+  @Test
   void mistakesAreReportedClearly() throws Exception {
     Path yml = dir.resolve("w.yml");
     Files.writeString(yml, "target: s3://b/${NOPE}\ndatabases:\n  - path: a.db\n");

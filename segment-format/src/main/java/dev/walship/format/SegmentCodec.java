@@ -17,13 +17,22 @@ public final class SegmentCodec {
 
   /**
    * Encodes {@code segment}; validates its invariants first. Encoding is deterministic: the same
-   * segment and compression always give the same bytes.
+   * segment and compression always give the same bytes (with LZ4, on the same platform: the fast
+   * compressor is native where it loads; see SPEC.md 2.5).
    *
    * @throws IllegalArgumentException naming the first violated rule (page size, TXID range and
    *     contiguity, page order, page number beyond the commit's database size, data length,
    *     snapshot shape)
    */
   public static byte[] encode(Segment segment, Compression compression) {
+    return encode(segment, compression, false);
+  }
+
+  /**
+   * As {@link #encode(Segment, Compression)}, with lz4-java's pure-Java reference compressor if
+   * {@code reference}: the bytes the golden vectors hold (SPEC.md 2.5).
+   */
+  static byte[] encode(Segment segment, Compression compression, boolean reference) {
     Objects.requireNonNull(compression, "compression");
     validate(segment);
     List<PageVersion> pages = segment.pages();
@@ -34,7 +43,7 @@ public final class SegmentCodec {
     int[] crcs = new int[n];
     byte[][] stored = new byte[n][];
     SegmentEncoder.PageStorer storer =
-        new SegmentEncoder.PageStorer(compression, segment.pageSize());
+        new SegmentEncoder.PageStorer(compression, segment.pageSize(), reference);
     long total = 0;
     for (int i = 0; i < n; i++) {
       PageVersion p = pages.get(i);

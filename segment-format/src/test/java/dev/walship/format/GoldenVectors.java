@@ -151,7 +151,7 @@ public final class GoldenVectors {
         System.out.println("exists, not overwritten: " + file);
         continue;
       }
-      byte[] bytes = SegmentCodec.encode(e.getValue().segment(), e.getValue().compression());
+      byte[] bytes = SegmentCodec.encode(e.getValue().segment(), e.getValue().compression(), true);
       Files.write(file, bytes);
       System.out.println("wrote " + file + " (" + bytes.length + " bytes)");
     }
