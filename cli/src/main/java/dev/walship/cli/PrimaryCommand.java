@@ -1,5 +1,6 @@
 package dev.walship.cli;
 
+import dev.walship.config.YamlConfig;
 import dev.walship.primary.DatabaseOptions;
 import dev.walship.primary.DatabaseStatus;
 import dev.walship.primary.PrimaryAgent;
@@ -14,6 +15,8 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,6 +34,7 @@ import picocli.CommandLine.Option;
       "One database: --db PATH --target URL. Many: --config walship.yml."
     })
 public final class PrimaryCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(PrimaryCommand.class);
 
   @Option(names = "--db", paramLabel = "PATH", description = "The application's SQLite file.")
   Path db;
@@ -123,6 +127,7 @@ public final class PrimaryCommand implements Callable<Integer> {
       System.err.println("walship primary: " + e.getMessage());
       return 2;
     }
+    logEffectiveConfiguration(dbs, adminAddress);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     PrimaryAgent agent =
         new PrimaryAgent(dbs, ObjectStores::open, registry, InstantSource.system(), adminAddress);
@@ -152,5 +157,19 @@ public final class PrimaryCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** One line per database with every setting in effect (target URLs without secrets). */
+  static void logEffectiveConfiguration(List<DatabaseOptions> dbs, InetSocketAddress adminAddress) {
+    log.info("primary: {} database(s), admin API {}", dbs.size(),
+        adminAddress == null ? "off" : adminAddress.getHostString() + ":" + adminAddress.getPort());
+    for (DatabaseOptions o : dbs) {
+      log.info("primary: database {} path={} target={} sync-interval={} checkpoint-pages={}"
+              + " truncate-pages={} snapshot-interval={} retention={} compression={} spool-dir={}",
+          o.name(), o.path(), YamlConfig.redactUrl(o.target()),
+          YamlConfig.formatDuration(o.syncInterval()), o.checkpointPages(), o.truncatePages(),
+          YamlConfig.formatDuration(o.snapshotInterval()), YamlConfig.formatDuration(o.retention()),
+          o.compression().name().toLowerCase(java.util.Locale.ROOT), o.spoolDir());
+    }
   }
 }

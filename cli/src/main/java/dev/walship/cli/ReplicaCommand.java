@@ -1,5 +1,6 @@
 package dev.walship.cli;
 
+import dev.walship.config.YamlConfig;
 import dev.walship.replica.ReplicaAgent;
 import dev.walship.replica.ReplicaConfig;
 import dev.walship.replica.hrana.HranaLimits;
@@ -15,6 +16,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,6 +34,7 @@ import picocli.CommandLine.Option;
           + " --dir /var/lib/walship --listen 127.0.0.1:8080 --db app --poll-interval 50ms"
     })
 public final class ReplicaCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(ReplicaCommand.class);
 
   @Option(names = "--config", description = "YAML file; command-line options override it")
   Path configFile;
@@ -65,6 +69,36 @@ public final class ReplicaCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ReplicaConfig c;
+    try {
+      c = configuration();
+    } catch (IllegalArgumentException e) {
+      System.err.println("walship replica: " + e.getMessage());
+      return 2;
+    }
+    logEffectiveConfiguration(c);
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4);
+    ExecutorService http = Executors.newFixedThreadPool(c.httpThreads());
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    CountDownLatch stop = new CountDownLatch(1);
+    ReplicaAgent agent =
+        new ReplicaAgent(c, ObjectStores.open(c.source()), Clock.systemUTC(), scheduler, http,
+            registry, System::nanoTime);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      agent.close();
+      scheduler.shutdownNow();
+      http.shutdownNow();
+      stop.countDown();
+    }, "walship-replica-shutdown"));
+    agent.start();
+    System.out.println("walship replica: serving " + agent.status().size() + " database(s) on http://"
+        + c.listen().getHostString() + ":" + agent.port() + " (status: /v1/status, metrics: /metrics)");
+    stop.await();
+    return 0;
+  }
+
+  /** The file's settings (if any) with the command-line options on top. */
+  private ReplicaConfig configuration() {
+    ReplicaConfig c;
     if (configFile != null) {
       c = ReplicaConfig.fromYaml(configFile, source, dir);
     } else {
@@ -95,23 +129,22 @@ public final class ReplicaCommand implements Callable<Integer> {
               queryTimeout == null ? l.queryTimeout() : ReplicaConfig.parseDuration(queryTimeout),
               l.maxResponseBytes(), l.streamIdleTimeout(), l.maxStreams()));
     }
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4);
-    ExecutorService http = Executors.newFixedThreadPool(c.httpThreads());
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    CountDownLatch stop = new CountDownLatch(1);
-    ReplicaAgent agent =
-        new ReplicaAgent(c, ObjectStores.open(c.source()), Clock.systemUTC(), scheduler, http,
-            registry, System::nanoTime);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      agent.close();
-      scheduler.shutdownNow();
-      http.shutdownNow();
-      stop.countDown();
-    }, "walship-replica-shutdown"));
-    agent.start();
-    System.out.println("walship replica: serving " + agent.status().size() + " database(s) on http://"
-        + c.listen().getHostString() + ":" + agent.port() + " (status: /v1/status, metrics: /metrics)");
-    stop.await();
-    return 0;
+    return c;
+  }
+
+  /** One line with every setting in effect (the source URL without secrets). */
+  static void logEffectiveConfiguration(ReplicaConfig c) {
+    log.info("replica: source={} dir={} listen={}:{} databases={} default-database={} poll-interval={}"
+            + " gap-check-interval={} discovery-interval={} auto-rebootstrap={} min-txid-timeout={}"
+            + " query-timeout={} max-response-bytes={} stream-idle-timeout={} max-streams={}"
+            + " read-connections={} max-open-databases={} http-threads={}",
+        YamlConfig.redactUrl(c.source()), c.dir(), c.listen().getHostString(), c.listen().getPort(),
+        c.databases().isEmpty() ? "(every database under the prefix)" : c.databases(),
+        c.defaultDatabase(), YamlConfig.formatDuration(c.pollInterval()),
+        YamlConfig.formatDuration(c.gapCheckInterval()), YamlConfig.formatDuration(c.discoveryInterval()),
+        c.autoRebootstrap(), YamlConfig.formatDuration(c.minTxidTimeout()),
+        YamlConfig.formatDuration(c.limits().queryTimeout()), c.limits().maxResponseBytes(),
+        YamlConfig.formatDuration(c.limits().streamIdleTimeout()), c.limits().maxStreams(),
+        c.readConnections(), c.maxOpenDatabases(), c.httpThreads());
   }
 }

@@ -1,31 +1,25 @@
 package dev.walship.primary;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.walship.config.ConfigException;
+import dev.walship.config.YamlConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The {@code walship.yml} of the primary agent. {@code ${NAME}} and {@code ${NAME:-default}} are
- * replaced by environment variables before parsing (for secrets in target URLs).
+ * The {@code walship.yml} of the primary agent, read with {@link YamlConfig} (the format both agents
+ * share): {@code ${NAME}} and {@code ${NAME:-default}} are replaced from the environment inside
+ * values, and every mistake names the file, line and field.
  *
  * <pre>
  * target: s3://bucket/prefix?region=eu-west-1   # default target of every database
@@ -47,14 +41,13 @@ import java.util.stream.Stream;
  *     target: s3://bucket/tenants
  * </pre>
  *
- * Durations: {@code 250ms}, {@code 1s}, {@code 2m}, {@code 1h}, or {@code 0}. Unknown keys are
- * errors, so a typo is not silently ignored.
+ * Durations: {@code 250ms}, {@code 1s}, {@code 2m}, {@code 1h}, {@code 0} or ISO-8601. Unknown keys
+ * are errors, so a typo is not silently ignored.
  *
  * @param databases every database to ship
  * @param admin admin API address, or null
  */
 public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress admin) {
-  private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
   private static final Set<String> TOP =
       Set.of("target", "sync-interval", "admin", "checkpoint-pages", "truncate-pages", "databases",
           "directories", "spool-dir", "snapshot-interval", "compression", "retention-hours");
@@ -63,91 +56,65 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
 
   /** Reads and validates a config file; {@code env} resolves {@code ${NAME}}. */
   public static PrimaryConfig load(Path file, Function<String, String> env) {
-    String text;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new PrimaryException("config file " + file + " does not exist");
-    } catch (IOException e) {
-      throw new PrimaryException("cannot read config file " + file + ": " + e.getMessage(), e);
+      return parse(YamlConfig.read(file, env), file.toAbsolutePath().getParent());
+    } catch (ConfigException e) {
+      throw new PrimaryException(e.getMessage(), e);
     }
-    return parse(expand(text, env), file.toAbsolutePath().getParent());
   }
 
-  /** Replaces {@code ${NAME}} / {@code ${NAME:-default}}; an unset variable without default is an error. */
-  static String expand(String text, Function<String, String> env) {
-    Matcher m = ENV.matcher(text);
-    StringBuilder sb = new StringBuilder();
-    while (m.find()) {
-      String v = env.apply(m.group(1));
-      if (v == null) {
-        v = m.group(2);
-      }
-      if (v == null) {
-        throw new PrimaryException("config refers to ${" + m.group(1) + "} but it is not set");
-      }
-      m.appendReplacement(sb, Matcher.quoteReplacement(v));
-    }
-    m.appendTail(sb);
-    return sb.toString();
-  }
-
+  /** Parses {@code yaml} as a file in {@code baseDir} (no environment: {@code ${NAME}} is an error). */
   static PrimaryConfig parse(String yaml, Path baseDir) {
-    JsonNode root;
     try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
-    } catch (IOException e) {
-      throw new PrimaryException("config is not valid YAML: " + e.getMessage(), e);
+      return parse(YamlConfig.parse(yaml, baseDir.resolve("walship.yml"), k -> null), baseDir);
+    } catch (ConfigException e) {
+      throw new PrimaryException(e.getMessage(), e);
     }
-    if (root == null || !root.isObject()) {
-      throw new PrimaryException("config must be a YAML mapping");
-    }
-    checkKeys(root, TOP, "config");
-    String target = text(root, "target", null);
-    Duration interval = duration(root, "sync-interval", DatabaseOptions.DEFAULT_SYNC_INTERVAL);
+  }
+
+  static PrimaryConfig parse(YamlConfig.Node root, Path baseDir) {
+    root.allowOnly(TOP);
+    String target = root.string("target", null);
+    Duration interval = root.duration("sync-interval", DatabaseOptions.DEFAULT_SYNC_INTERVAL);
     long passive = number(root, "checkpoint-pages", DatabaseOptions.DEFAULT_CHECKPOINT_PAGES);
     long truncate = number(root, "truncate-pages", Math.max(passive, DatabaseOptions.DEFAULT_TRUNCATE_PAGES));
-    String spool = text(root, "spool-dir", null);
-    Duration snapshots = duration(root, "snapshot-interval", Duration.ZERO);
+    String spool = root.string("spool-dir", null);
+    Duration snapshots = root.duration("snapshot-interval", Duration.ZERO);
     Duration retention = retentionHours(root);
-    dev.walship.format.Compression compression;
-    try {
-      compression = dev.walship.format.Compression.valueOf(
-          text(root, "compression", "lz4").toUpperCase(java.util.Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new PrimaryException("compression must be lz4 or none, got " + text(root, "compression", ""));
-    }
+    dev.walship.format.Compression compression =
+        root.has("compression") ? root.get("compression").as(PrimaryConfig::compression)
+            : dev.walship.format.Compression.LZ4;
     List<DatabaseOptions> out = new ArrayList<>();
-    for (JsonNode d : root.path("databases")) {
-      checkKeys(d, DB, "databases entry");
-      String p = text(d, "path", null);
-      if (p == null) {
-        throw new PrimaryException("a databases entry has no path");
-      }
-      Path path = baseDir.resolve(p).normalize();
+    for (YamlConfig.Node d : root.list("databases")) {
+      d.allowOnly(DB);
+      d.requireString("path");
+      Path path = d.path("path", null);
       DatabaseOptions o =
-          DatabaseOptions.of(path, requireTarget(text(d, "target", target), path))
-              .withSyncInterval(duration(d, "sync-interval", interval))
+          DatabaseOptions.of(path, requireTarget(d, target, path))
+              .withSyncInterval(d.duration("sync-interval", interval))
               .withCheckpointPages(passive, truncate)
               .withSnapshotInterval(snapshots)
               .withRetention(retention)
               .withCompression(compression);
-      String name = text(d, "name", null);
+      String name = d.string("name", null);
       if (name != null) {
         o = o.withName(name);
       }
       out.add(spool == null ? o : o.withSpoolDir(Path.of(spool, o.name())));
     }
-    for (JsonNode d : root.path("directories")) {
-      checkKeys(d, DIR, "directories entry");
-      String glob = text(d, "glob", null);
-      if (glob == null) {
-        throw new PrimaryException("a directories entry has no glob");
+    for (YamlConfig.Node d : root.list("directories")) {
+      d.allowOnly(DIR);
+      String glob = d.requireString("glob");
+      List<Path> found;
+      try {
+        found = expandGlob(baseDir, glob);
+      } catch (PrimaryException e) {
+        throw d.get("glob").error(e.getMessage());
       }
-      for (Path path : expandGlob(baseDir, glob)) {
+      for (Path path : found) {
         DatabaseOptions o =
-            DatabaseOptions.of(path, requireTarget(text(d, "target", target), path))
-                .withSyncInterval(duration(d, "sync-interval", interval))
+            DatabaseOptions.of(path, requireTarget(d, target, path))
+                .withSyncInterval(d.duration("sync-interval", interval))
                 .withCheckpointPages(passive, truncate)
                 .withSnapshotInterval(snapshots)
                 .withRetention(retention)
@@ -156,10 +123,9 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
       }
     }
     if (out.isEmpty()) {
-      throw new PrimaryException("config lists no database (databases: or directories:)");
+      throw root.error("lists no database (databases: or directories:)");
     }
-    String admin = text(root, "admin", null);
-    return new PrimaryConfig(out, admin == null ? null : address(admin));
+    return new PrimaryConfig(out, root.has("admin") ? root.get("admin").as(PrimaryConfig::adminAddress) : null);
   }
 
   /** Parses {@code host:port} (IPv4 or name; the admin API is meant for loopback). */
@@ -175,21 +141,29 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
     }
   }
 
-  /** Parses {@code 0}, {@code 250ms}, {@code 1s}, {@code 2m}, {@code 1h}. */
+  /** Parses {@code 0}, {@code 250ms}, {@code 1s}, {@code 2m}, {@code 1h} or ISO-8601 ({@code PT1S}). */
   public static Duration parseDuration(String s) {
-    Matcher m = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?").matcher(s.trim());
-    if (!m.matches()) {
-      throw new PrimaryException("not a duration: '" + s + "' (examples: 0, 250ms, 1s, 2m, 1h)");
+    try {
+      return YamlConfig.parseDuration(s);
+    } catch (IllegalArgumentException e) {
+      throw new PrimaryException(e.getMessage(), e);
     }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? (n == 0 ? "s" : "") : m.group(2);
-    return switch (unit) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> throw new PrimaryException("duration '" + s + "' needs a unit: ms, s, m or h");
-    };
+  }
+
+  private static InetSocketAddress adminAddress(String hostPort) {
+    try {
+      return address(hostPort);
+    } catch (PrimaryException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  private static dev.walship.format.Compression compression(String c) {
+    try {
+      return dev.walship.format.Compression.valueOf(c.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("compression must be lz4 or none, got '" + c + "'");
+    }
   }
 
   private static List<Path> expandGlob(Path baseDir, String glob) {
@@ -208,56 +182,37 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
     return List.copyOf(found);
   }
 
-  private static String requireTarget(String target, Path db) {
-    if (target == null) {
-      throw new PrimaryException("no target for " + db + ": set target: at the top or per database");
+  private static String requireTarget(YamlConfig.Node d, String target, Path db) {
+    String t = d.string("target", target);
+    if (t == null) {
+      throw d.error("no target for " + db + ": set target: at the top or per database");
     }
-    return target;
+    return t;
   }
 
-  private static void checkKeys(JsonNode n, Set<String> allowed, String where) {
-    if (!n.isObject()) {
-      throw new PrimaryException(where + " must be a mapping");
+  private static long number(YamlConfig.Node n, String key, long dflt) {
+    long v = n.longValue(key, dflt);
+    if (v <= 0) {
+      throw n.get(key).error("must be a positive number of pages, got " + v);
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-      String k = it.next().getKey();
-      if (!allowed.contains(k)) {
-        throw new PrimaryException("unknown key '" + k + "' in " + where + " (known: " + new TreeSet<>(allowed) + ")");
-      }
-    }
-  }
-
-  private static String text(JsonNode n, String key, String dflt) {
-    JsonNode v = n.get(key);
-    return v == null || v.isNull() ? dflt : v.asText();
-  }
-
-  private static long number(JsonNode n, String key, long dflt) {
-    JsonNode v = n.get(key);
-    if (v == null || v.isNull()) {
-      return dflt;
-    }
-    if (!v.canConvertToLong() || v.asLong() <= 0) {
-      throw new PrimaryException(key + " must be a positive number of pages, got " + v);
-    }
-    return v.asLong();
+    return v;
   }
 
   /** {@code retention-hours: N}, a whole number of hours >= 0 (0 = keep everything). */
-  private static Duration retentionHours(JsonNode n) {
-    JsonNode v = n.get("retention-hours");
-    if (v == null || v.isNull()) {
+  private static Duration retentionHours(YamlConfig.Node n) {
+    YamlConfig.Node v = n.get("retention-hours");
+    if (v == null) {
       return Duration.ZERO;
     }
-    if (!v.canConvertToLong() || !v.isIntegralNumber() || v.asLong() < 0) {
-      throw new PrimaryException(
-          "retention-hours must be a whole number of hours >= 0 (0 = keep everything), got " + v);
+    long hours;
+    try {
+      hours = Long.parseLong(v.text().trim());
+    } catch (NumberFormatException e) {
+      hours = -1;
     }
-    return Duration.ofHours(v.asLong());
-  }
-
-  private static Duration duration(JsonNode n, String key, Duration dflt) {
-    JsonNode v = n.get(key);
-    return v == null || v.isNull() ? dflt : parseDuration(v.asText());
+    if (hours < 0) {
+      throw v.error("must be a whole number of hours >= 0 (0 = keep everything), got '" + v.text() + "'");
+    }
+    return Duration.ofHours(hours);
   }
 }

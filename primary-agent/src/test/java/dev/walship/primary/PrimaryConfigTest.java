@@ -87,4 +87,41 @@ class PrimaryConfigTest {
     assertThrows(PrimaryException.class, () -> PrimaryConfig.parseDuration("5"));
     assertEquals(Duration.ofMinutes(2), PrimaryConfig.parseDuration("2m"));
   }
+
+  @Test
+  void variablesInCommentsAreIgnoredAndErrorsNameLineAndField() throws Exception {
+    Path yml = dir.resolve("walship.yml");
+    Files.writeString(yml, """
+        # the target comes from ${WALSHIP_TARGET}; nothing in a comment is expanded
+        target: ${WALSHIP_TARGET}
+        databases:
+          - path: a.db   # ${NOT_SET_EITHER}
+        """);
+    PrimaryConfig c = PrimaryConfig.load(yml, Map.of("WALSHIP_TARGET", "file:///b")::get);
+    assertEquals("file:///b", c.databases().get(0).target());
+
+    PrimaryException e = assertThrows(PrimaryException.class, () -> PrimaryConfig.load(yml, k -> null));
+    assertTrue(e.getMessage().startsWith(yml + " line 2, target: ${WALSHIP_TARGET} is not set"), e.getMessage());
+
+    Files.writeString(yml, """
+        target: file:///b
+        databases:
+          - path: a.db
+          - path: b.db
+            sync-interval: fast
+        """);
+    e = assertThrows(PrimaryException.class, () -> PrimaryConfig.load(yml, k -> null));
+    assertTrue(e.getMessage().startsWith(yml + " line 5, databases[1].sync-interval: expected a duration"
+        + " like 1s or 250ms"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("got 'fast'"), e.getMessage());
+
+    Files.writeString(yml, "target: file:///b\ndatabases:\n  - path: a.db\n    nmae: x\n");
+    e = assertThrows(PrimaryException.class, () -> PrimaryConfig.load(yml, k -> null));
+    assertTrue(e.getMessage().startsWith(yml + " line 4, databases[0].nmae: unknown field (did you mean 'name'?)"),
+        e.getMessage());
+
+    Files.writeString(yml, "target: file:///b\ncheckpoint-pages: lots\ndatabases:\n  - path: a.db\n");
+    e = assertThrows(PrimaryException.class, () -> PrimaryConfig.load(yml, k -> null));
+    assertTrue(e.getMessage().startsWith(yml + " line 2, checkpoint-pages: expected a whole number"), e.getMessage());
+  }
 }

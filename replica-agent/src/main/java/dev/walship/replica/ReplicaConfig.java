@@ -1,18 +1,12 @@
 package dev.walship.replica;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.walship.config.YamlConfig;
 import dev.walship.replica.hrana.HranaLimits;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * Everything a replica agent needs to run, from the command line or a YAML file.
@@ -37,7 +31,10 @@ import java.util.Locale;
  * http-threads: 16
  * </pre>
  *
- * Durations accept {@code 250ms}, {@code 1s}, {@code 5m}, {@code 1h} or ISO-8601 ({@code PT1S}).
+ * The file is read with {@link YamlConfig}, the format both agents share: {@code ${NAME}} and
+ * {@code ${NAME:-default}} are replaced from the environment inside values, and every mistake names
+ * the file, line and field. Durations accept {@code 250ms}, {@code 1s}, {@code 5m}, {@code 1h} or
+ * ISO-8601 ({@code PT1S}); max-response-bytes also {@code 16MiB}.
  */
 public record ReplicaConfig(
     String source,
@@ -121,10 +118,17 @@ public record ReplicaConfig(
         readConnections, maxOpenDatabases, httpThreads);
   }
 
+  private static final List<String> KNOWN =
+      List.of("source", "dir", "listen", "databases", "default-database", "poll-interval",
+          "gap-check-interval", "discovery-interval", "auto-rebootstrap", "min-txid-timeout",
+          "query-timeout", "max-response-bytes", "stream-idle-timeout", "max-streams",
+          "read-connections", "max-open-databases", "http-threads");
+
   /**
    * Reads a YAML file (keys above); command-line values are applied on top by the caller.
    *
-   * @throws IllegalArgumentException for an unknown key or a bad value (names both)
+   * @throws IllegalArgumentException ({@link dev.walship.config.ConfigException}) for an unknown
+   *     key or a bad value, naming the file, line and field
    */
   public static ReplicaConfig fromYaml(Path file) {
     return fromYaml(file, null, null);
@@ -132,81 +136,68 @@ public record ReplicaConfig(
 
   /**
    * As {@link #fromYaml(Path)}, with {@code source} and {@code dir} (when not null) replacing the
-   * file's.
+   * file's; {@code ${NAME}} comes from the process environment.
    */
   public static ReplicaConfig fromYaml(Path file, String sourceOverride, Path dirOverride) {
-    JsonNode n;
-    try {
-      n = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read replica config " + file, e);
-    }
-    if (n == null || !n.isObject()) {
-      throw new IllegalArgumentException(file + ": expected a YAML mapping");
-    }
-    List<String> known =
-        List.of("source", "dir", "listen", "databases", "default-database", "poll-interval",
-            "gap-check-interval", "discovery-interval", "auto-rebootstrap", "min-txid-timeout",
-            "query-timeout", "max-response-bytes", "stream-idle-timeout", "max-streams",
-            "read-connections", "max-open-databases", "http-threads");
-    n.fieldNames().forEachRemaining(k -> {
-      if (!known.contains(k)) {
-        throw new IllegalArgumentException(file + ": unknown key '" + k + "' (known: " + known + ")");
-      }
-    });
-    String src = sourceOverride != null ? sourceOverride : n.path("source").asText("");
-    Path dirPath =
-        dirOverride != null ? dirOverride : n.hasNonNull("dir") ? Path.of(n.get("dir").asText()) : null;
-    ReplicaConfig d = of(src.isEmpty() ? "-" : src, Path.of("."));
-    List<String> dbs = new ArrayList<>();
-    n.path("databases").forEach(x -> dbs.add(x.asText()));
+    return fromYaml(file, sourceOverride, dirOverride, System::getenv);
+  }
+
+  /** As {@link #fromYaml(Path, String, Path)}, with {@code env} resolving {@code ${NAME}}. */
+  public static ReplicaConfig fromYaml(
+      Path file, String sourceOverride, Path dirOverride, Function<String, String> env) {
+    YamlConfig.Node n = YamlConfig.read(file, env).allowOnly(KNOWN);
+    String src = sourceOverride != null ? sourceOverride : n.requireString("source");
+    Path dirPath = dirOverride != null ? dirOverride : Path.of(n.requireString("dir"));
+    ReplicaConfig d = of(src, dirPath);
     HranaLimits l = d.limits();
     return new ReplicaConfig(
         src,
         dirPath,
-        n.has("listen") ? parseListen(n.get("listen").asText()) : d.listen(),
-        dbs,
-        n.hasNonNull("default-database") ? n.get("default-database").asText() : null,
-        duration(n, "poll-interval", d.pollInterval()),
-        duration(n, "gap-check-interval", d.gapCheckInterval()),
-        duration(n, "discovery-interval", d.discoveryInterval()),
-        n.path("auto-rebootstrap").asBoolean(false),
-        duration(n, "min-txid-timeout", d.minTxidTimeout()),
+        n.has("listen") ? n.get("listen").as(ReplicaConfig::parseListen) : d.listen(),
+        n.strings("databases"),
+        n.string("default-database", null),
+        positive(n, "poll-interval", d.pollInterval()),
+        n.duration("gap-check-interval", d.gapCheckInterval()),
+        positive(n, "discovery-interval", d.discoveryInterval()),
+        n.bool("auto-rebootstrap", false),
+        n.duration("min-txid-timeout", d.minTxidTimeout()),
         new HranaLimits(
-            duration(n, "query-timeout", l.queryTimeout()),
-            n.path("max-response-bytes").asLong(l.maxResponseBytes()),
-            duration(n, "stream-idle-timeout", l.streamIdleTimeout()),
-            n.path("max-streams").asInt(l.maxStreams())),
-        n.path("read-connections").asInt(d.readConnections()),
-        n.path("max-open-databases").asInt(d.maxOpenDatabases()),
-        n.path("http-threads").asInt(d.httpThreads()));
+            positive(n, "query-timeout", l.queryTimeout()),
+            responseBytes(n, l.maxResponseBytes()),
+            n.duration("stream-idle-timeout", l.streamIdleTimeout()),
+            atLeastOne(n, "max-streams", l.maxStreams())),
+        atLeastOne(n, "read-connections", d.readConnections()),
+        atLeastOne(n, "max-open-databases", d.maxOpenDatabases()),
+        atLeastOne(n, "http-threads", d.httpThreads()));
   }
 
-  private static Duration duration(JsonNode n, String key, Duration dflt) {
-    return n.hasNonNull(key) ? parseDuration(n.get(key).asText()) : dflt;
-  }
-
-  /** {@code 250ms}, {@code 1s}, {@code 5m}, {@code 1h}, or ISO-8601. */
-  public static Duration parseDuration(String s) {
-    String v = s.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (v.startsWith("pt") || v.startsWith("p")) {
-        return Duration.parse(s.trim().toUpperCase(Locale.ROOT));
-      }
-      if (v.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2).trim()));
-      }
-      long n = Long.parseLong(v.substring(0, v.length() - 1).trim());
-      return switch (v.charAt(v.length() - 1)) {
-        case 's' -> Duration.ofSeconds(n);
-        case 'm' -> Duration.ofMinutes(n);
-        case 'h' -> Duration.ofHours(n);
-        default -> throw new IllegalArgumentException("unknown unit");
-      };
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(
-          "bad duration '" + s + "' (use 250ms, 1s, 5m, 1h or ISO-8601 like PT1S)", e);
+  private static Duration positive(YamlConfig.Node n, String key, Duration dflt) {
+    Duration v = n.duration(key, dflt);
+    if (v.isNegative() || v.isZero()) {
+      throw n.get(key).error("must be longer than 0, got '" + n.get(key).text() + "'");
     }
+    return v;
+  }
+
+  private static long responseBytes(YamlConfig.Node n, long dflt) {
+    long v = n.size("max-response-bytes", dflt);
+    if (v < 1024) {
+      throw n.get("max-response-bytes").error("must be at least 1024 (1KiB), got " + v);
+    }
+    return v;
+  }
+
+  private static int atLeastOne(YamlConfig.Node n, String key, int dflt) {
+    int v = n.integer(key, dflt);
+    if (v < 1) {
+      throw n.get(key).error("must be at least 1, got " + v);
+    }
+    return v;
+  }
+
+  /** {@code 250ms}, {@code 1s}, {@code 5m}, {@code 1h}, {@code 0} or ISO-8601 ({@code PT1S}). */
+  public static Duration parseDuration(String s) {
+    return YamlConfig.parseDuration(s);
   }
 
   /** {@code host:port}, {@code :port} or {@code port}. */

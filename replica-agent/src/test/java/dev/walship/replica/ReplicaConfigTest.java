@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.walship.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,5 +72,40 @@ class ReplicaConfigTest {
     assertTrue(bad.getMessage().contains("soon"));
     Files.writeString(f, "dir: /a\n");
     assertThrows(IllegalArgumentException.class, () -> ReplicaConfig.fromYaml(f));
+  }
+
+  @Test
+  void expandsVariablesInValuesOnlyAndNamesLineAndField() throws Exception {
+    Path f = tmp.resolve("replica.yml");
+    Files.writeString(f, """
+        # source: ${UNSET_IN_COMMENT} is never expanded
+        source: s3://${BUCKET}/prod
+        dir: ${REPLICA_DIR:-/var/lib/walship}
+        poll-interval: ${POLL:-250ms}
+        max-response-bytes: 16MiB
+        """);
+    ReplicaConfig c = ReplicaConfig.fromYaml(f, null, null, Map.of("BUCKET", "b", "POLL", "50ms")::get);
+    assertEquals("s3://b/prod", c.source());
+    assertEquals(Path.of("/var/lib/walship"), c.dir());
+    assertEquals(Duration.ofMillis(50), c.pollInterval());
+    assertEquals(16L << 20, c.limits().maxResponseBytes());
+
+    ConfigException unset = assertThrows(ConfigException.class, () -> ReplicaConfig.fromYaml(f, null, null, k -> null));
+    assertEquals(2, unset.line());
+    assertEquals("source", unset.field());
+    assertTrue(unset.getMessage().contains("${BUCKET} is not set"), unset.getMessage());
+
+    Files.writeString(f, "source: file:///a\ndir: /a\nread-connections: eight\n");
+    ConfigException type = assertThrows(ConfigException.class, () -> ReplicaConfig.fromYaml(f));
+    assertEquals(f + " line 3, read-connections: expected a whole number, got 'eight'", type.getMessage());
+
+    Files.writeString(f, "source: file:///a\ndir: /a\n\npoll-intervall: 1s\n");
+    ConfigException unknown = assertThrows(ConfigException.class, () -> ReplicaConfig.fromYaml(f));
+    assertEquals(4, unknown.line());
+    assertTrue(unknown.getMessage().contains("did you mean 'poll-interval'?"), unknown.getMessage());
+
+    Files.writeString(f, "source: file:///a\ndir: /a\npoll-interval: 0s\n");
+    ConfigException zero = assertThrows(ConfigException.class, () -> ReplicaConfig.fromYaml(f));
+    assertEquals("poll-interval", zero.field());
   }
 }
