@@ -74,6 +74,11 @@ final class OrderedDownloads implements AutoCloseable {
     });
   }
 
+  /** Starts downloading (before the first {@link #next}, e.g. while the consumer is busy). */
+  void start() {
+    fill();
+  }
+
   boolean hasNext() {
     return handedOut < items.size();
   }

@@ -312,6 +312,210 @@ public final class PageApplier implements AutoCloseable {
     state = done;
   }
 
+  /** What {@link #applyStreamedSnapshot} found in the snapshot's header. */
+  record StreamedSnapshot(long txid, long checksum, long dbSizePages, int pageSize) {}
+
+  /**
+   * Bootstraps an empty file from a SNAPSHOT segment read front to back from {@code in} (the whole
+   * object, {@code objectBytes} long), verifying while writing: header and metadata CRC32C before
+   * any page, each page's CRC32C and LZ4 block before it is written, and the file CRC32C and the
+   * database checksum at the end. Pages are therefore written before the whole object is known
+   * to be intact: use it only on a file that is discarded when this throws (a restore's temporary
+   * file). On any exception the file is left half written with the intent pending.
+   *
+   * @throws CorruptSegmentException naming {@code key} if any check fails
+   * @throws ChecksumChainException POST_APPLY if the pages do not hash to the recorded checksum
+   * @throws IllegalStateException if the file is not empty (TXID 0, no pages)
+   */
+  synchronized StreamedSnapshot applyStreamedSnapshot(String key, RangedObjectStream in, long objectBytes) {
+    requireOpen();
+    requireHealthy();
+    ApplierState s = state;
+    try {
+      if (s.txid() != 0 || channel.size() != 0) {
+        throw new IllegalStateException(file + " is not empty: a streamed snapshot only bootstraps");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+    java.util.zip.CRC32C fileCrc = new java.util.zip.CRC32C();
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    byte[] header = new byte[128];
+    in.readFully(header, 0, 128);
+    ByteBuffer h = ByteBuffer.wrap(header);
+    byte[] magic = {0x57, 0x53, 0x45, 0x47, 0x0D, 0x0A, 0x1A, 0x0A};
+    if (!Arrays.equals(Arrays.copyOf(header, 8), magic) || h.getShort(8) != 1 || h.getShort(10) != 0) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": not a version-1 segment (magic, "
+          + "version or flags)");
+    }
+    int kind = header[12];
+    int compression = header[14];
+    int pageSize = h.getInt(16);
+    long commitCount = Integer.toUnsignedLong(h.getInt(20));
+    long first = h.getLong(24);
+    long last = h.getLong(32);
+    long dbSize = h.getLong(40);
+    long checksumAfter = h.getLong(56);
+    long pageCount = Integer.toUnsignedLong(h.getInt(64));
+    long bodyLength = h.getLong(72);
+    long metaEnd = 128 + 32 * commitCount + 32 * pageCount;
+    if (kind != 1 || (compression != 0 && compression != 1) || pageSize < 512 || pageSize > 65536
+        || Integer.bitCount(pageSize) != 1 || commitCount != 1 || first < 1 || last != first
+        || bodyLength < 0 || metaEnd + 8 > Integer.MAX_VALUE) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": header is not a valid snapshot "
+          + "(kind " + kind + ", compression " + compression + ", page size " + pageSize
+          + ", commits " + commitCount + ", TXIDs " + first + ".." + last + ")");
+    }
+    if (metaEnd + 8 + bodyLength + 8 != objectBytes) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": header implies "
+          + (metaEnd + 8 + bodyLength + 8) + " bytes but the object has " + objectBytes);
+    }
+    byte[] meta = new byte[(int) metaEnd + 8];
+    System.arraycopy(header, 0, meta, 0, 128);
+    in.readFully(meta, 128, meta.length - 128);
+    crc.update(meta, 0, (int) metaEnd);
+    ByteBuffer m = ByteBuffer.wrap(meta);
+    if ((int) crc.getValue() != m.getInt((int) metaEnd)) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": metadata CRC32C mismatch");
+    }
+    fileCrc.update(meta, 0, meta.length);
+    if (m.getLong(128) != first || m.getLong(128 + 16) != dbSize || m.getLong(128 + 24) != checksumAfter) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": commit entry differs from the header");
+    }
+    ApplierState.Intent intent = new ApplierState.Intent(List.of(key), first - 1, first, checksumAfter, true);
+    ApplierState pending = new ApplierState(s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
+    pending.write(stateFile);
+    state = pending;
+    long computed;
+    try {
+      computed = streamPages(key, in, m, (int) (128 + 32 * commitCount), (int) pageCount, pageSize,
+          compression, first, dbSize, bodyLength, fileCrc);
+    } catch (RuntimeException e) {
+      interrupted = e;
+      throw e;
+    }
+    if (computed != checksumAfter) {
+      String why = "post-apply checksum mismatch at TXID " + first + " applying " + key
+          + ": expected " + ChecksumChainException.hex(checksumAfter) + ", computed "
+          + ChecksumChainException.hex(computed);
+      markFailed(why);
+      throw new ChecksumChainException(ChecksumChainException.Stage.POST_APPLY, key, first,
+          checksumAfter, computed, "database marked failed");
+    }
+    ApplierState done = new ApplierState(s.lineageId(), first, computed, pageSize, null, null);
+    done.write(stateFile);
+    state = done;
+    return new StreamedSnapshot(first, computed, dbSize, pageSize);
+  }
+
+  private long streamPages(String key, RangedObjectStream in, ByteBuffer m, int indexStart,
+      int pageCount, int pageSize, int compression, long txid, long dbSize, long bodyLength,
+      java.util.zip.CRC32C fileCrc) {
+    try {
+      java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+      net.jpountz.lz4.LZ4SafeDecompressor lz4 =
+          net.jpountz.lz4.LZ4Factory.fastestInstance().safeDecompressor();
+      int runPages = Math.max(1, WRITE_RUN_BYTES / pageSize);
+      byte[] run = new byte[runPages * pageSize];
+      byte[] body = new byte[pageSize];
+      byte[] page1 = null;
+      int inRun = 0;
+      long runStart = -1;
+      long offset = 0;
+      long previous = 0;
+      long checksum = 0;
+      for (int i = 0; i < pageCount; i++) {
+        int e = indexStart + 32 * i;
+        long pg = Integer.toUnsignedLong(m.getInt(e));
+        int length = m.getInt(e + 4);
+        if (pg <= previous || pg > dbSize || m.getLong(e + 8) != txid || m.getLong(e + 16) != offset
+            || length < 1 || length > pageSize || (compression == 0 && length != pageSize)) {
+          throw new dev.walship.format.CorruptSegmentException(key + ": page index entry " + i
+              + " (page " + pg + ") is invalid");
+        }
+        previous = pg;
+        offset += length;
+        if (offset > bodyLength) {
+          throw new dev.walship.format.CorruptSegmentException(key + ": page bodies exceed the body length");
+        }
+        if (inRun > 0 && (pg != runStart + inRun || inRun == runPages)) {
+          writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+          inRun = 0;
+        }
+        if (inRun == 0) {
+          runStart = pg;
+        }
+        int at = inRun * pageSize;
+        if (length == pageSize) {
+          in.readFully(run, at, pageSize);
+          crc.reset();
+          crc.update(run, at, pageSize);
+          fileCrc.update(run, at, pageSize);
+        } else {
+          in.readFully(body, 0, length);
+          crc.reset();
+          crc.update(body, 0, length);
+          fileCrc.update(body, 0, length);
+        }
+        if ((int) crc.getValue() != m.getInt(e + 24)) {
+          throw new dev.walship.format.CorruptSegmentException(key + ": page CRC32C of entry " + i
+              + " (page " + pg + ") mismatch");
+        }
+        if (length != pageSize) {
+          int n;
+          try {
+            n = lz4.decompress(body, 0, length, run, at, pageSize);
+          } catch (net.jpountz.lz4.LZ4Exception ex) {
+            throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
+                + " is malformed", ex);
+          }
+          if (n != pageSize) {
+            throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
+                + " decodes to " + n + " bytes");
+          }
+        }
+        checksum ^= DatabaseChecksum.pageHash(pg, run, at, pageSize);
+        if (pg == 1) {
+          page1 = Arrays.copyOfRange(run, at, at + pageSize);
+          continue; // written last, with the header fields patched
+        }
+        inRun++;
+      }
+      if (inRun > 0) {
+        writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+      }
+      if (offset != bodyLength) {
+        throw new dev.walship.format.CorruptSegmentException(key + ": page bodies are " + offset
+            + " bytes, the header says " + bodyLength);
+      }
+      byte[] trailer = new byte[8];
+      in.readFully(trailer, 0, 8);
+      ByteBuffer t = ByteBuffer.wrap(trailer);
+      if ((int) fileCrc.getValue() != t.getInt(0) || t.getInt(4) != 0x47455357) {
+        throw new dev.walship.format.CorruptSegmentException(key + ": file CRC32C or end magic mismatch");
+      }
+      if (in.read() >= 0) {
+        throw new dev.walship.format.CorruptSegmentException(key + ": bytes after the trailer");
+      }
+      long newBytes = dbSize * pageSize;
+      if (channel.size() > newBytes) {
+        channel.truncate(newBytes);
+      }
+      if (dbSize >= 1) {
+        if (page1 == null) {
+          page1 = new byte[pageSize];
+          readFully(page1, 0);
+        }
+        patchHeader(page1, 1, dbSize);
+        writeFully(page1, 0);
+      }
+      channel.force(true);
+      return checksum;
+    } catch (IOException e) {
+      throw new UncheckedIOException("apply to " + file + " failed", e);
+    }
+  }
+
   /**
    * Validates that the segments link and returns, per segment, the TXID range {@code (lo, hi]} of
    * the page versions taken from it: a segment is superseded by the next one from the next one's
