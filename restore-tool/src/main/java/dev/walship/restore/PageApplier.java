@@ -408,81 +408,61 @@ public final class PageApplier implements AutoCloseable {
     return new StreamedSnapshot(first, computed, dbSize, pageSize);
   }
 
+  /**
+   * Reads the page bodies of a streamed snapshot in chunks of consecutive entries; the reading
+   * thread checks the index entries and feeds the file CRC32C, and up to {@link
+   * #MAX_APPLY_THREADS} workers check each page's CRC32C, decode, hash and write it.
+   */
   private long streamPages(String key, RangedObjectStream in, ByteBuffer m, int indexStart,
       int pageCount, int pageSize, int compression, long txid, long dbSize, long bodyLength,
       java.util.zip.CRC32C fileCrc) {
+    int chunkPages = Math.max(1, WRITE_RUN_BYTES / pageSize);
+    int threads = Math.max(2, Math.min(MAX_APPLY_THREADS, Runtime.getRuntime().availableProcessors()));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        threads, r -> {
+          Thread t = new Thread(r, "walship-snapshot-apply");
+          t.setDaemon(true);
+          return t;
+        });
+    java.util.ArrayDeque<java.util.concurrent.Future<Long>> pending = new java.util.ArrayDeque<>();
+    java.util.concurrent.atomic.AtomicReference<byte[]> page1 = new java.util.concurrent.atomic.AtomicReference<>();
     try {
-      java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-      net.jpountz.lz4.LZ4SafeDecompressor lz4 =
-          net.jpountz.lz4.LZ4Factory.fastestInstance().safeDecompressor();
-      int runPages = Math.max(1, WRITE_RUN_BYTES / pageSize);
-      byte[] run = new byte[runPages * pageSize];
-      byte[] body = new byte[pageSize];
-      byte[] page1 = null;
-      int inRun = 0;
-      long runStart = -1;
       long offset = 0;
       long previous = 0;
       long checksum = 0;
-      for (int i = 0; i < pageCount; i++) {
-        int e = indexStart + 32 * i;
-        long pg = Integer.toUnsignedLong(m.getInt(e));
-        int length = m.getInt(e + 4);
-        if (pg <= previous || pg > dbSize || m.getLong(e + 8) != txid || m.getLong(e + 16) != offset
-            || length < 1 || length > pageSize || (compression == 0 && length != pageSize)) {
-          throw new dev.walship.format.CorruptSegmentException(key + ": page index entry " + i
-              + " (page " + pg + ") is invalid");
+      int i = 0;
+      while (i < pageCount) {
+        int first = i;
+        long chunkBytes = 0;
+        while (i < pageCount && i - first < chunkPages) {
+          int e = indexStart + 32 * i;
+          long pg = Integer.toUnsignedLong(m.getInt(e));
+          int length = m.getInt(e + 4);
+          if (pg <= previous || pg > dbSize || m.getLong(e + 8) != txid || m.getLong(e + 16) != offset
+              || length < 1 || length > pageSize || (compression == 0 && length != pageSize)) {
+            throw new dev.walship.format.CorruptSegmentException(key + ": page index entry " + i
+                + " (page " + pg + ") is invalid");
+          }
+          previous = pg;
+          offset += length;
+          chunkBytes += length;
+          i++;
         }
-        previous = pg;
-        offset += length;
         if (offset > bodyLength) {
           throw new dev.walship.format.CorruptSegmentException(key + ": page bodies exceed the body length");
         }
-        if (inRun > 0 && (pg != runStart + inRun || inRun == runPages)) {
-          writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
-          inRun = 0;
+        byte[] chunk = new byte[(int) chunkBytes];
+        in.readFully(chunk, 0, chunk.length);
+        fileCrc.update(chunk, 0, chunk.length);
+        int from = first;
+        int to = i;
+        pending.add(pool.submit(() -> streamChunk(key, m, indexStart, from, to, chunk, pageSize, page1)));
+        while (pending.size() > 2 * threads) {
+          checksum ^= take(pending.removeFirst());
         }
-        if (inRun == 0) {
-          runStart = pg;
-        }
-        int at = inRun * pageSize;
-        if (length == pageSize) {
-          in.readFully(run, at, pageSize);
-          crc.reset();
-          crc.update(run, at, pageSize);
-          fileCrc.update(run, at, pageSize);
-        } else {
-          in.readFully(body, 0, length);
-          crc.reset();
-          crc.update(body, 0, length);
-          fileCrc.update(body, 0, length);
-        }
-        if ((int) crc.getValue() != m.getInt(e + 24)) {
-          throw new dev.walship.format.CorruptSegmentException(key + ": page CRC32C of entry " + i
-              + " (page " + pg + ") mismatch");
-        }
-        if (length != pageSize) {
-          int n;
-          try {
-            n = lz4.decompress(body, 0, length, run, at, pageSize);
-          } catch (net.jpountz.lz4.LZ4Exception ex) {
-            throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
-                + " is malformed", ex);
-          }
-          if (n != pageSize) {
-            throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
-                + " decodes to " + n + " bytes");
-          }
-        }
-        checksum ^= DatabaseChecksum.pageHash(pg, run, at, pageSize);
-        if (pg == 1) {
-          page1 = Arrays.copyOfRange(run, at, at + pageSize);
-          continue; // written last, with the header fields patched
-        }
-        inRun++;
       }
-      if (inRun > 0) {
-        writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+      while (!pending.isEmpty()) {
+        checksum ^= take(pending.removeFirst());
       }
       if (offset != bodyLength) {
         throw new dev.walship.format.CorruptSegmentException(key + ": page bodies are " + offset
@@ -502,19 +482,109 @@ public final class PageApplier implements AutoCloseable {
         channel.truncate(newBytes);
       }
       if (dbSize >= 1) {
-        if (page1 == null) {
-          page1 = new byte[pageSize];
-          readFully(page1, 0);
+        byte[] p1 = page1.get();
+        if (p1 == null) {
+          p1 = new byte[pageSize];
+          readFully(p1, 0);
         }
-        patchHeader(page1, 1, dbSize);
-        writeFully(page1, 0);
+        patchHeader(p1, 1, dbSize);
+        writeFully(p1, 0);
       }
       channel.force(true);
       return checksum;
     } catch (IOException e) {
       throw new UncheckedIOException("apply to " + file + " failed", e);
+    } finally {
+      // Never interrupt a worker: an interrupt during FileChannel I/O closes the channel.
+      pending.forEach(f -> f.cancel(false));
+      pool.shutdown();
+      try {
+        if (!pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+          throw new IllegalStateException("snapshot apply workers did not stop");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
+
+  private static long take(java.util.concurrent.Future<Long> f) {
+    try {
+      return f.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while applying a snapshot", e);
+    }
+  }
+
+  /** Checks, decodes, hashes and writes entries {@code [from, to)} whose bodies are {@code chunk}. */
+  private long streamChunk(String key, ByteBuffer meta, int indexStart, int from, int to, byte[] chunk,
+      int pageSize, java.util.concurrent.atomic.AtomicReference<byte[]> page1) throws IOException {
+    ByteBuffer m = meta.duplicate();
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    byte[] run = new byte[(to - from) * pageSize];
+    int inRun = 0;
+    long runStart = -1;
+    int at = 0;
+    long checksum = 0;
+    for (int i = from; i < to; i++) {
+      int e = indexStart + 32 * i;
+      long pg = Integer.toUnsignedLong(m.getInt(e));
+      int length = m.getInt(e + 4);
+      crc.reset();
+      crc.update(chunk, at, length);
+      if ((int) crc.getValue() != m.getInt(e + 24)) {
+        throw new dev.walship.format.CorruptSegmentException(key + ": page CRC32C of entry " + i
+            + " (page " + pg + ") mismatch");
+      }
+      if (inRun > 0 && pg != runStart + inRun) {
+        writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+        inRun = 0;
+      }
+      if (inRun == 0) {
+        runStart = pg;
+      }
+      int dest = inRun * pageSize;
+      if (length == pageSize) {
+        System.arraycopy(chunk, at, run, dest, pageSize);
+      } else {
+        int n;
+        try {
+          n = SNAPSHOT_LZ4.decompress(chunk, at, length, run, dest, pageSize);
+        } catch (net.jpountz.lz4.LZ4Exception ex) {
+          throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
+              + " is malformed", ex);
+        }
+        if (n != pageSize) {
+          throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
+              + " decodes to " + n + " bytes");
+        }
+      }
+      at += length;
+      checksum ^= DatabaseChecksum.pageHash(pg, run, dest, pageSize);
+      if (pg == 1) {
+        page1.set(Arrays.copyOfRange(run, dest, dest + pageSize));
+        if (inRun > 0) {
+          writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+        }
+        inRun = 0;
+        continue; // written last, with the header fields patched
+      }
+      inRun++;
+    }
+    if (inRun > 0) {
+      writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+    }
+    return checksum;
+  }
+
+  private static final net.jpountz.lz4.LZ4SafeDecompressor SNAPSHOT_LZ4 =
+      net.jpountz.lz4.LZ4Factory.fastestInstance().safeDecompressor();
 
   /**
    * Validates that the segments link and returns, per segment, the TXID range {@code (lo, hi]} of
