@@ -44,7 +44,9 @@ final class OrderedDownloads implements AutoCloseable {
   private final ExecutorService parts;
   private final long partBytes;
   /** Objects downloaded (or downloading) ahead of the consumer, per download thread. */
-  private static final int AHEAD_PER_THREAD = 16;
+  private static final int AHEAD_PER_THREAD = 64;
+  /** Objects up to this size are fetched into memory (SegmentReader's heap threshold). */
+  private static final long IN_MEMORY_BYTES = 16L << 20;
 
   private final Object lock = new Object();
   private final Deque<CompletableFuture<Fetched>> inFlight = new ArrayDeque<>();
@@ -72,6 +74,11 @@ final class OrderedDownloads implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /** Starts downloading (before the first {@link #next}, e.g. while the consumer is busy). */
+  void start() {
+    fill();
   }
 
   boolean hasNext() {
@@ -149,9 +156,18 @@ final class OrderedDownloads implements AutoCloseable {
 
   private Fetched fetch(int index, Item item) {
     Path file = dir.resolve(String.format("%08d.seg", index));
-    download(store, item, file, parts, partBytes);
-    onDownloaded.accept(item.key(), item.sizeBytes());
     try {
+      if (item.sizeBytes() <= IN_MEMORY_BYTES) {
+        // Small objects (every level-0 segment) stay in memory: SegmentReader would read the file
+        // into the heap anyway, so a temporary file only added a write, an fsync and a read. The
+        // byte budget bounds the memory either way.
+        byte[] bytes = store.getRange(item.key(), 0, item.sizeBytes())
+            .orElseThrow(() -> new MissingObjectException(item.key()));
+        onDownloaded.accept(item.key(), item.sizeBytes());
+        return new Fetched(index, item, file, SegmentReader.open(bytes, item.key()));
+      }
+      download(store, item, file, parts, partBytes);
+      onDownloaded.accept(item.key(), item.sizeBytes());
       return new Fetched(index, item, file, SegmentReader.open(file, item.key()));
     } catch (CorruptSegmentException e) {
       if (e.getMessage() != null && e.getMessage().contains(item.key())) {

@@ -312,6 +312,280 @@ public final class PageApplier implements AutoCloseable {
     state = done;
   }
 
+  /** What {@link #applyStreamedSnapshot} found in the snapshot's header. */
+  record StreamedSnapshot(long txid, long checksum, long dbSizePages, int pageSize) {}
+
+  /**
+   * Bootstraps an empty file from a SNAPSHOT segment read front to back from {@code in} (the whole
+   * object, {@code objectBytes} long), verifying while writing: header and metadata CRC32C before
+   * any page, each page's CRC32C and LZ4 block before it is written, and the file CRC32C and the
+   * database checksum at the end. Pages are therefore written before the whole object is known
+   * to be intact: use it only on a file that is discarded when this throws (a restore's temporary
+   * file). On any exception the file is left half written with the intent pending.
+   *
+   * @throws CorruptSegmentException naming {@code key} if any check fails
+   * @throws ChecksumChainException POST_APPLY if the pages do not hash to the recorded checksum
+   * @throws IllegalStateException if the file is not empty (TXID 0, no pages)
+   */
+  synchronized StreamedSnapshot applyStreamedSnapshot(String key, RangedObjectStream in, long objectBytes) {
+    requireOpen();
+    requireHealthy();
+    ApplierState s = state;
+    try {
+      if (s.txid() != 0 || channel.size() != 0) {
+        throw new IllegalStateException(file + " is not empty: a streamed snapshot only bootstraps");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+    java.util.zip.CRC32C fileCrc = new java.util.zip.CRC32C();
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    byte[] header = new byte[128];
+    in.readFully(header, 0, 128);
+    ByteBuffer h = ByteBuffer.wrap(header);
+    byte[] magic = {0x57, 0x53, 0x45, 0x47, 0x0D, 0x0A, 0x1A, 0x0A};
+    if (!Arrays.equals(Arrays.copyOf(header, 8), magic) || h.getShort(8) != 1 || h.getShort(10) != 0) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": not a version-1 segment (magic, "
+          + "version or flags)");
+    }
+    int kind = header[12];
+    int compression = header[14];
+    int pageSize = h.getInt(16);
+    long commitCount = Integer.toUnsignedLong(h.getInt(20));
+    long first = h.getLong(24);
+    long last = h.getLong(32);
+    long dbSize = h.getLong(40);
+    long checksumAfter = h.getLong(56);
+    long pageCount = Integer.toUnsignedLong(h.getInt(64));
+    long bodyLength = h.getLong(72);
+    long metaEnd = 128 + 32 * commitCount + 32 * pageCount;
+    if (kind != 1 || (compression != 0 && compression != 1) || pageSize < 512 || pageSize > 65536
+        || Integer.bitCount(pageSize) != 1 || commitCount != 1 || first < 1 || last != first
+        || bodyLength < 0 || metaEnd + 8 > Integer.MAX_VALUE) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": header is not a valid snapshot "
+          + "(kind " + kind + ", compression " + compression + ", page size " + pageSize
+          + ", commits " + commitCount + ", TXIDs " + first + ".." + last + ")");
+    }
+    if (metaEnd + 8 + bodyLength + 8 != objectBytes) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": header implies "
+          + (metaEnd + 8 + bodyLength + 8) + " bytes but the object has " + objectBytes);
+    }
+    byte[] meta = new byte[(int) metaEnd + 8];
+    System.arraycopy(header, 0, meta, 0, 128);
+    in.readFully(meta, 128, meta.length - 128);
+    crc.update(meta, 0, (int) metaEnd);
+    ByteBuffer m = ByteBuffer.wrap(meta);
+    if ((int) crc.getValue() != m.getInt((int) metaEnd)) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": metadata CRC32C mismatch");
+    }
+    fileCrc.update(meta, 0, meta.length);
+    if (m.getLong(128) != first || m.getLong(128 + 16) != dbSize || m.getLong(128 + 24) != checksumAfter) {
+      throw new dev.walship.format.CorruptSegmentException(key + ": commit entry differs from the header");
+    }
+    ApplierState.Intent intent = new ApplierState.Intent(List.of(key), first - 1, first, checksumAfter, true);
+    ApplierState pending = new ApplierState(s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
+    pending.write(stateFile);
+    state = pending;
+    long computed;
+    try {
+      computed = streamPages(key, in, m, (int) (128 + 32 * commitCount), (int) pageCount, pageSize,
+          compression, first, dbSize, bodyLength, fileCrc);
+    } catch (RuntimeException e) {
+      interrupted = e;
+      throw e;
+    }
+    if (computed != checksumAfter) {
+      String why = "post-apply checksum mismatch at TXID " + first + " applying " + key
+          + ": expected " + ChecksumChainException.hex(checksumAfter) + ", computed "
+          + ChecksumChainException.hex(computed);
+      markFailed(why);
+      throw new ChecksumChainException(ChecksumChainException.Stage.POST_APPLY, key, first,
+          checksumAfter, computed, "database marked failed");
+    }
+    ApplierState done = new ApplierState(s.lineageId(), first, computed, pageSize, null, null);
+    done.write(stateFile);
+    state = done;
+    return new StreamedSnapshot(first, computed, dbSize, pageSize);
+  }
+
+  /**
+   * Reads the page bodies of a streamed snapshot in chunks of consecutive entries; the reading
+   * thread checks the index entries and feeds the file CRC32C, and up to {@link
+   * #MAX_APPLY_THREADS} workers check each page's CRC32C, decode, hash and write it.
+   */
+  private long streamPages(String key, RangedObjectStream in, ByteBuffer m, int indexStart,
+      int pageCount, int pageSize, int compression, long txid, long dbSize, long bodyLength,
+      java.util.zip.CRC32C fileCrc) {
+    int chunkPages = Math.max(1, WRITE_RUN_BYTES / pageSize);
+    int threads = Math.max(2, Math.min(MAX_APPLY_THREADS, Runtime.getRuntime().availableProcessors()));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        threads, r -> {
+          Thread t = new Thread(r, "walship-snapshot-apply");
+          t.setDaemon(true);
+          return t;
+        });
+    java.util.ArrayDeque<java.util.concurrent.Future<Long>> pending = new java.util.ArrayDeque<>();
+    java.util.concurrent.atomic.AtomicReference<byte[]> page1 = new java.util.concurrent.atomic.AtomicReference<>();
+    try {
+      long offset = 0;
+      long previous = 0;
+      long checksum = 0;
+      int i = 0;
+      while (i < pageCount) {
+        int first = i;
+        long chunkBytes = 0;
+        while (i < pageCount && i - first < chunkPages) {
+          int e = indexStart + 32 * i;
+          long pg = Integer.toUnsignedLong(m.getInt(e));
+          int length = m.getInt(e + 4);
+          if (pg <= previous || pg > dbSize || m.getLong(e + 8) != txid || m.getLong(e + 16) != offset
+              || length < 1 || length > pageSize || (compression == 0 && length != pageSize)) {
+            throw new dev.walship.format.CorruptSegmentException(key + ": page index entry " + i
+                + " (page " + pg + ") is invalid");
+          }
+          previous = pg;
+          offset += length;
+          chunkBytes += length;
+          i++;
+        }
+        if (offset > bodyLength) {
+          throw new dev.walship.format.CorruptSegmentException(key + ": page bodies exceed the body length");
+        }
+        byte[] chunk = new byte[(int) chunkBytes];
+        in.readFully(chunk, 0, chunk.length);
+        fileCrc.update(chunk, 0, chunk.length);
+        int from = first;
+        int to = i;
+        pending.add(pool.submit(() -> streamChunk(key, m, indexStart, from, to, chunk, pageSize, page1)));
+        while (pending.size() > 2 * threads) {
+          checksum ^= take(pending.removeFirst());
+        }
+      }
+      while (!pending.isEmpty()) {
+        checksum ^= take(pending.removeFirst());
+      }
+      if (offset != bodyLength) {
+        throw new dev.walship.format.CorruptSegmentException(key + ": page bodies are " + offset
+            + " bytes, the header says " + bodyLength);
+      }
+      byte[] trailer = new byte[8];
+      in.readFully(trailer, 0, 8);
+      ByteBuffer t = ByteBuffer.wrap(trailer);
+      if ((int) fileCrc.getValue() != t.getInt(0) || t.getInt(4) != 0x47455357) {
+        throw new dev.walship.format.CorruptSegmentException(key + ": file CRC32C or end magic mismatch");
+      }
+      if (in.read() >= 0) {
+        throw new dev.walship.format.CorruptSegmentException(key + ": bytes after the trailer");
+      }
+      long newBytes = dbSize * pageSize;
+      if (channel.size() > newBytes) {
+        channel.truncate(newBytes);
+      }
+      if (dbSize >= 1) {
+        byte[] p1 = page1.get();
+        if (p1 == null) {
+          p1 = new byte[pageSize];
+          readFully(p1, 0);
+        }
+        patchHeader(p1, 1, dbSize);
+        writeFully(p1, 0);
+      }
+      channel.force(true);
+      return checksum;
+    } catch (IOException e) {
+      throw new UncheckedIOException("apply to " + file + " failed", e);
+    } finally {
+      // Never interrupt a worker: an interrupt during FileChannel I/O closes the channel.
+      pending.forEach(f -> f.cancel(false));
+      pool.shutdown();
+      try {
+        if (!pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+          throw new IllegalStateException("snapshot apply workers did not stop");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static long take(java.util.concurrent.Future<Long> f) {
+    try {
+      return f.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while applying a snapshot", e);
+    }
+  }
+
+  /** Checks, decodes, hashes and writes entries {@code [from, to)} whose bodies are {@code chunk}. */
+  private long streamChunk(String key, ByteBuffer meta, int indexStart, int from, int to, byte[] chunk,
+      int pageSize, java.util.concurrent.atomic.AtomicReference<byte[]> page1) throws IOException {
+    ByteBuffer m = meta.duplicate();
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    byte[] run = new byte[(to - from) * pageSize];
+    int inRun = 0;
+    long runStart = -1;
+    int at = 0;
+    long checksum = 0;
+    for (int i = from; i < to; i++) {
+      int e = indexStart + 32 * i;
+      long pg = Integer.toUnsignedLong(m.getInt(e));
+      int length = m.getInt(e + 4);
+      crc.reset();
+      crc.update(chunk, at, length);
+      if ((int) crc.getValue() != m.getInt(e + 24)) {
+        throw new dev.walship.format.CorruptSegmentException(key + ": page CRC32C of entry " + i
+            + " (page " + pg + ") mismatch");
+      }
+      if (inRun > 0 && pg != runStart + inRun) {
+        writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+        inRun = 0;
+      }
+      if (inRun == 0) {
+        runStart = pg;
+      }
+      int dest = inRun * pageSize;
+      if (length == pageSize) {
+        System.arraycopy(chunk, at, run, dest, pageSize);
+      } else {
+        int n;
+        try {
+          n = SNAPSHOT_LZ4.decompress(chunk, at, length, run, dest, pageSize);
+        } catch (net.jpountz.lz4.LZ4Exception ex) {
+          throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
+              + " is malformed", ex);
+        }
+        if (n != pageSize) {
+          throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
+              + " decodes to " + n + " bytes");
+        }
+      }
+      at += length;
+      checksum ^= DatabaseChecksum.pageHash(pg, run, dest, pageSize);
+      if (pg == 1) {
+        page1.set(Arrays.copyOfRange(run, dest, dest + pageSize));
+        if (inRun > 0) {
+          writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+        }
+        inRun = 0;
+        continue; // written last, with the header fields patched
+      }
+      inRun++;
+    }
+    if (inRun > 0) {
+      writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
+    }
+    return checksum;
+  }
+
+  private static final net.jpountz.lz4.LZ4SafeDecompressor SNAPSHOT_LZ4 =
+      net.jpountz.lz4.LZ4Factory.fastestInstance().safeDecompressor();
+
   /**
    * Validates that the segments link and returns, per segment, the TXID range {@code (lo, hi]} of
    * the page versions taken from it: a segment is superseded by the next one from the next one's

@@ -22,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 /**
@@ -78,6 +80,10 @@ public final class Restorer {
   /** What a restore produced. */
   public record Result(Path file, long txid, long checksum, long bytesDownloaded, int objects) {}
 
+  /** Ranged GETs of a streamed snapshot: part size and parts in flight. */
+  private static final long STREAM_PART_BYTES = 8L << 20;
+  private static final int STREAM_PARTS_AHEAD = 4;
+
   private final ObjectStore store;
   private final Options options;
   private final RestoreProgress progress;
@@ -112,7 +118,7 @@ public final class Restorer {
       downloads = Files.createDirectory(dir.resolve("." + target.getFileName() + ".walship-download-" + tag));
       long bytes;
       try (PageApplier applier = PageApplier.open(tmp, plan.lineageId(), SegmentSource.none())) {
-        bytes = applyPlan(plan, applier, downloads);
+        bytes = applyPlan(plan, applier, downloads, true);
         if (applier.txid() != plan.targetTxid() || applier.checksum() != plan.targetChecksum()) {
           throw new ChecksumChainException(ChecksumChainException.Stage.POST_APPLY, plan.db(),
               plan.targetTxid(), plan.targetChecksum(), applier.checksum(),
@@ -162,14 +168,33 @@ public final class Restorer {
    * or at a TXID the plan's first object continues from). Returns the bytes downloaded.
    */
   public long applyPlan(RestorePlan plan, PageApplier applier, Path downloadDir) {
+    return applyPlan(plan, applier, downloadDir, false);
+  }
+
+  /**
+   * As {@link #applyPlan(RestorePlan, PageApplier, Path)}; with {@code streamSnapshot}, a plan
+   * that starts with a snapshot on an empty file has that snapshot applied while it downloads
+   * (verified page by page, its file checksum at the end): only for a file that is thrown away
+   * if this throws.
+   */
+  private long applyPlan(RestorePlan plan, PageApplier applier, Path downloadDir, boolean streamSnapshot) {
     progress.started(plan);
     List<RestorePlan.PlannedObject> objects = plan.objects();
+    boolean streamed = streamSnapshot && applier.txid() == 0 && !objects.isEmpty()
+        && objects.get(0).snapshot();
+    if (streamed) {
+      objects = objects.subList(1, objects.size());
+    }
     List<OrderedDownloads.Item> items = objects.stream()
         .map(o -> new OrderedDownloads.Item(o.key(), o.sizeBytes())).toList();
     List<OrderedDownloads.Fetched> batch = new ArrayList<>();
     long downloaded = 0;
     try (OrderedDownloads downloads = new OrderedDownloads(store, items, downloadDir,
         options.parallelism(), options.maxBytesInFlight(), options.partBytes(), progress::downloaded)) {
+      if (streamed) {
+        downloads.start();
+        downloaded += streamSnapshot(plan.objects().get(0), applier);
+      }
       try {
         while (downloads.hasNext()) {
           OrderedDownloads.Fetched f = downloads.next();
@@ -199,6 +224,33 @@ public final class Restorer {
       }
     }
     return downloaded;
+  }
+
+  /** Streams the plan's first object, a snapshot, into the empty file of {@code applier}. */
+  private long streamSnapshot(RestorePlan.PlannedObject p, PageApplier applier) {
+    ExecutorService pool = Executors.newFixedThreadPool(STREAM_PARTS_AHEAD, r -> {
+      Thread t = new Thread(r, "walship-snapshot-part");
+      t.setDaemon(true);
+      return t;
+    });
+    try (RangedObjectStream in = new RangedObjectStream(store, p.key(), p.sizeBytes(),
+        STREAM_PART_BYTES, STREAM_PARTS_AHEAD, pool)) {
+      PageApplier.StreamedSnapshot s = applier.applyStreamedSnapshot(p.key(), in, p.sizeBytes());
+      if (s.txid() != p.firstTxid()) {
+        throw new CorruptSegmentException(p.key() + ": starts at TXID " + s.txid()
+            + " but its key says " + p.firstTxid());
+      }
+      if (s.txid() < p.applyUptoTxid()) {
+        throw new MissingHistoryException(p.key() + " ends at TXID " + s.txid() + " but the next "
+            + "object starts at TXID " + (p.applyUptoTxid() + 1) + ": TXIDs " + (s.txid() + 1) + ".."
+            + p.applyUptoTxid() + " are missing from the bucket");
+      }
+      progress.downloaded(p.key(), p.sizeBytes());
+      progress.applied(s.txid());
+      return p.sizeBytes();
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /** The object's contents must match its place in the plan (key TXIDs, kind, coverage). */

@@ -218,6 +218,46 @@ class RestoreTest {
     }
   }
 
+  @Test
+  void aSnapshotAppliedWhileDownloadingFailsCleanlyWhenAnyPartOfItIsDamaged() throws Exception {
+    try (ObjectStore copy = S3.openFresh()) {
+      for (ObjectInfo o : store.listAll("app/", null)) {
+        copy.put(o.key(), store.get(o.key()).orElseThrow().data());
+      }
+      RestorePlan plan = new RestorePlanner(copy).plan("app", RestoreTarget.latest());
+      RestorePlan.PlannedObject snapshot = plan.objects().get(0);
+      assertTrue(snapshot.snapshot(), "the plan starts with a snapshot: " + snapshot);
+      byte[] good = copy.get(snapshot.key()).orElseThrow().data();
+      Restorer restorer = new Restorer(copy, Restorer.Options.defaults(), RestoreProgress.none());
+      Path out = dir.resolve("streamed.db");
+      // Header field, page index, a page body, the last page body, the trailer's file CRC32C:
+      // the last two are only found after every page was written to the temporary file.
+      for (int at : new int[] {40, 128 + 32 + 8, good.length / 2, good.length - 9, good.length - 8}) {
+        byte[] bad = good.clone();
+        bad[at] ^= 0x01;
+        copy.put(snapshot.key(), bad);
+        RuntimeException e = assertThrows(RuntimeException.class,
+            () -> restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL), "flipped byte " + at);
+        assertTrue(e instanceof CorruptSegmentException || e instanceof ChecksumChainException,
+            "flipped byte " + at + ": " + e);
+        assertTrue(e.getMessage().contains(snapshot.key()), e.getMessage());
+        assertNoRestoreLeftovers(out);
+      }
+      copy.put(snapshot.key(), java.util.Arrays.copyOf(good, good.length - 1));
+      assertThrows(CorruptSegmentException.class,
+          () -> restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL), "truncated");
+      assertNoRestoreLeftovers(out);
+      copy.delete(snapshot.key());
+      MissingObjectException missing = assertThrows(MissingObjectException.class,
+          () -> restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL));
+      assertEquals(snapshot.key(), missing.key());
+      assertNoRestoreLeftovers(out);
+      copy.put(snapshot.key(), good);
+      restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL);
+      assertEquals(plan.targetChecksum(), ReferenceShipper.checksumOfFile(out, ReferenceShipper.PAGE_SIZE));
+    }
+  }
+
   static void assertNoRestoreLeftovers(Path out) throws IOException {
     assertFalse(Files.exists(out), "no output file");
     try (Stream<Path> s = Files.list(out.getParent())) {

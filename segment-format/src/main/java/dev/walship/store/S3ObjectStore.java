@@ -509,7 +509,8 @@ final class S3ObjectStore implements ObjectStore {
                       b.bucket(target.bucket())
                           .key(target.fullKey(key))
                           .range("bytes=" + offset + "-" + last))
-              .asByteArray());
+              // The bytes are ours alone: skip the defensive copy (a ranged part is up to MiBs).
+              .asByteArrayUnsafe());
     } catch (SdkException e) {
       if (isNoSuchKey(e)) {
         return Optional.empty();
