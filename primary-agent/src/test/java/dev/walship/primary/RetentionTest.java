@@ -159,7 +159,7 @@ class RetentionTest {
     commitRows(second, 1);
     now.addAndGet(Duration.ofMinutes(15).toMillis()); // 65 min after the bucket's snapshot
     second.syncNow(30_000);
-    await().atMost(Duration.ofSeconds(20)).until(
+    await().atMost(Duration.ofSeconds(60)).until(
         () -> h.store.head(BucketLayout.snapshotKey("app", lastTxid)).isPresent());
     assertEquals(before + 1, snapshotCount(), "a periodic snapshot 1 h after the bucket's last one");
   }
@@ -169,12 +169,12 @@ class RetentionTest {
     FlakyStore counting = new FlakyStore(h.store);
     DatabaseAgent agent = h.start(h.options(db).withSpoolDir(dir.resolve("spool"))
         .withSnapshotInterval(Duration.ofHours(1)).withRetention(RETENTION), counting, clock);
-    await().atMost(Duration.ofSeconds(20)).until(() -> agent.retentionRuns() == 1);
+    await().atMost(Duration.ofSeconds(60)).until(() -> agent.retentionRuns() == 1);
     lastTxid = agent.capturedTxid();
     commitRows(agent, 2);
     now.addAndGet(Duration.ofHours(1).toMillis()); // the commits get their periodic snapshot
     agent.syncNow(30_000);
-    await().atMost(Duration.ofSeconds(20)).until(() -> agent.retentionRuns() == 2);
+    await().atMost(Duration.ofSeconds(60)).until(() -> agent.retentionRuns() == 2);
     assertTrue(h.store.head(BucketLayout.snapshotKey("app", lastTxid)).isPresent());
     long before = counting.requests();
     for (int i = 0; i < 12; i++) { // six idle hours: every capture pass sees snapshots "due"
@@ -195,7 +195,7 @@ class RetentionTest {
     boolean fresh = h.store.head(BucketLayout.snapshotKey("app", 1)).isEmpty();
     DatabaseAgent a = h.start(o, h.store, clock);
     if (fresh) { // the initial snapshot's upload starts a first (empty) retention run
-      await().atMost(Duration.ofSeconds(20)).until(() -> a.retentionRuns() == 1);
+      await().atMost(Duration.ofSeconds(60)).until(() -> a.retentionRuns() == 1);
     }
     lastTxid = a.capturedTxid();
     commitTimes.putIfAbsent(lastTxid, now.get());
@@ -215,10 +215,10 @@ class RetentionTest {
           && now.get() - newestSnapshotTime() >= Duration.ofHours(1).toMillis();
       agent.syncNow(30_000); // one capture-loop pass at the new time: the snapshot is cut in it
       if (snapshotDue) {
-        await().atMost(Duration.ofSeconds(20)).until(
+        await().atMost(Duration.ofSeconds(60)).until(
             () -> h.store.head(BucketLayout.snapshotKey("app", lastTxid)).isPresent());
         snapshotTimes.put(lastTxid, now.get());
-        await().atMost(Duration.ofSeconds(20)).until(() -> agent.retentionRuns() > runs);
+        await().atMost(Duration.ofSeconds(60)).until(() -> agent.retentionRuns() > runs);
       }
     }
   }
