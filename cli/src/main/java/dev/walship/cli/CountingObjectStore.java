@@ -109,6 +109,12 @@ final class CountingObjectStore implements ObjectStore {
   }
 
   @Override
+  public Optional<java.io.InputStream> getStream(String key) {
+    gets.increment();
+    return delegate.getStream(key);
+  }
+
+  @Override
   public boolean getToFile(String key, Path destination) {
     gets.increment();
     return delegate.getToFile(key, destination);

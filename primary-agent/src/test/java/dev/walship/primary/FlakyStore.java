@@ -82,6 +82,12 @@ final class FlakyStore implements ObjectStore {
   }
 
   @Override
+  public Optional<java.io.InputStream> getStream(String key) {
+    check(gets);
+    return delegate.getStream(key);
+  }
+
+  @Override
   public boolean getToFile(String key, Path destination) {
     check(gets);
     return delegate.getToFile(key, destination);

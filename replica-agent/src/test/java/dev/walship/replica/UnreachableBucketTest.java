@@ -59,6 +59,7 @@ class UnreachableBucketTest {
     @Override public String putIfMatch(String key, byte[] data, String etag) { check(); return delegate.putIfMatch(key, data, etag); }
     @Override public Optional<StoredObject> get(String key) { check(); return delegate.get(key); }
     @Override public Optional<byte[]> getRange(String key, long offset, long length) { check(); return delegate.getRange(key, offset, length); }
+    @Override public Optional<java.io.InputStream> getStream(String key) { check(); return delegate.getStream(key); }
     @Override public boolean getToFile(String key, Path destination) { check(); return delegate.getToFile(key, destination); }
     @Override public Optional<ObjectInfo> head(String key) { check(); return delegate.head(key); }
     @Override public List<ObjectInfo> list(String prefix, String startAfter, int maxKeys) { check(); return delegate.list(prefix, startAfter, maxKeys); }

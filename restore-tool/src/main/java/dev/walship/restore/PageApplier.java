@@ -327,7 +327,7 @@ public final class PageApplier implements AutoCloseable {
    * @throws ChecksumChainException POST_APPLY if the pages do not hash to the recorded checksum
    * @throws IllegalStateException if the file is not empty (TXID 0, no pages)
    */
-  synchronized StreamedSnapshot applyStreamedSnapshot(String key, RangedObjectStream in, long objectBytes) {
+  synchronized StreamedSnapshot applyStreamedSnapshot(String key, SnapshotBodyStream in, long objectBytes) {
     requireOpen();
     requireHealthy();
     ApplierState s = state;
@@ -413,7 +413,7 @@ public final class PageApplier implements AutoCloseable {
    * thread checks the index entries and feeds the file CRC32C, and up to {@link
    * #MAX_APPLY_THREADS} workers check each page's CRC32C, decode, hash and write it.
    */
-  private long streamPages(String key, RangedObjectStream in, ByteBuffer m, int indexStart,
+  private long streamPages(String key, SnapshotBodyStream in, ByteBuffer m, int indexStart,
       int pageCount, int pageSize, int compression, long txid, long dbSize, long bodyLength,
       java.util.zip.CRC32C fileCrc) {
     int chunkPages = Math.max(1, WRITE_RUN_BYTES / pageSize);

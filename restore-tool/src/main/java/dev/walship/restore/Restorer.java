@@ -22,8 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 /**
@@ -79,10 +77,6 @@ public final class Restorer {
 
   /** What a restore produced. */
   public record Result(Path file, long txid, long checksum, long bytesDownloaded, int objects) {}
-
-  /** Ranged GETs of a streamed snapshot: part size and parts in flight. */
-  private static final long STREAM_PART_BYTES = 8L << 20;
-  private static final int STREAM_PARTS_AHEAD = 4;
 
   private final ObjectStore store;
   private final Options options;
@@ -226,15 +220,15 @@ public final class Restorer {
     return downloaded;
   }
 
-  /** Streams the plan's first object, a snapshot, into the empty file of {@code applier}. */
+  /**
+   * Streams the plan's first object, a snapshot, into the empty file of {@code applier}: one
+   * whole-object GET read front to back ({@link ObjectStore#getStream}), verified as it is applied.
+   * A body that breaks mid-way fails the restore (its temporary file is deleted); it is not
+   * resumed.
+   */
   private long streamSnapshot(RestorePlan.PlannedObject p, PageApplier applier) {
-    ExecutorService pool = Executors.newFixedThreadPool(STREAM_PARTS_AHEAD, r -> {
-      Thread t = new Thread(r, "walship-snapshot-part");
-      t.setDaemon(true);
-      return t;
-    });
-    try (RangedObjectStream in = new RangedObjectStream(store, p.key(), p.sizeBytes(),
-        STREAM_PART_BYTES, STREAM_PARTS_AHEAD, pool)) {
+    java.io.InputStream body = store.getStream(p.key()).orElseThrow(() -> new MissingObjectException(p.key()));
+    try (SnapshotBodyStream in = new SnapshotBodyStream(p.key(), body)) {
       PageApplier.StreamedSnapshot s = applier.applyStreamedSnapshot(p.key(), in, p.sizeBytes());
       if (s.txid() != p.firstTxid()) {
         throw new CorruptSegmentException(p.key() + ": starts at TXID " + s.txid()
@@ -248,8 +242,6 @@ public final class Restorer {
       progress.downloaded(p.key(), p.sizeBytes());
       progress.applied(s.txid());
       return p.sizeBytes();
-    } finally {
-      pool.shutdownNow();
     }
   }
 

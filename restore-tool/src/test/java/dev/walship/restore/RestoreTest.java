@@ -258,6 +258,21 @@ class RestoreTest {
     }
   }
 
+  /** The snapshot's GET body breaking mid-way fails the restore (no resume) and leaves nothing. */
+  @Test
+  void aSnapshotWhoseBodyBreaksMidGetFailsCleanly() throws Exception {
+    RestorePlan plan = new RestorePlanner(store).plan("app", RestoreTarget.latest());
+    assertTrue(plan.objects().get(0).snapshot(), "the plan starts with a snapshot");
+    dev.walship.store.testing.FaultInjectingObjectStore breaking =
+        dev.walship.store.testing.FaultInjectingObjectStore.builder(store, 11).truncatedReadRate(1.0).build();
+    Restorer restorer = new Restorer(breaking, Restorer.Options.defaults(), RestoreProgress.none());
+    Path out = dir.resolve("broken-body.db");
+    java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class,
+        () -> restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL));
+    assertTrue(e.getMessage().contains(plan.objects().get(0).key()), e.getMessage());
+    assertNoRestoreLeftovers(out);
+  }
+
   static void assertNoRestoreLeftovers(Path out) throws IOException {
     assertFalse(Files.exists(out), "no output file");
     try (Stream<Path> s = Files.list(out.getParent())) {

@@ -296,6 +296,28 @@ final class LocalDirectoryObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * A {@link java.io.FileInputStream} on the object's file. Every write replaces the file by an
+   * atomic rename (and delete unlinks it), so an open stream keeps reading the version it opened,
+   * complete, even if the key is overwritten or deleted meanwhile (POSIX keeps the unlinked inode
+   * alive while it is open).
+   */
+  @Override
+  public Optional<InputStream> getStream(String key) {
+    Path file = path(key);
+    if (Files.isDirectory(file)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new java.io.FileInputStream(file.toFile()));
+    } catch (java.io.FileNotFoundException e) {
+      if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        return Optional.empty();
+      }
+      throw readFailure("GET", key, e);
+    }
+  }
+
   @Override
   public boolean getToFile(String key, Path destination) {
     Path file = path(key);

@@ -118,6 +118,19 @@ public interface ObjectStore extends AutoCloseable {
    */
   boolean getToFile(String key, Path destination);
 
+  /**
+   * Opens the whole object as a stream (one GET), for reading a large object front to back with
+   * bounded memory, e.g. applying a snapshot while it downloads. The caller must close the stream
+   * (closing early abandons the rest of the body). A failure while the body is being read surfaces
+   * as an {@link java.io.IOException} from {@code read}; nothing is retried mid-stream (a caller
+   * that wants to retry opens a new stream and starts over). The stream reads one version of the
+   * object: if the key is replaced meanwhile, it keeps reading the version it opened or fails.
+   *
+   * @return empty if the object is absent
+   * @throws ObjectStoreException if the object cannot be opened (after retries)
+   */
+  Optional<java.io.InputStream> getStream(String key);
+
   /** Size in bytes and ETag of an object, or empty if absent. No body is transferred. */
   Optional<ObjectInfo> head(String key);
 

@@ -236,6 +236,12 @@ public final class RetryingObjectStore implements ObjectStore {
     return retry("GET range " + key, () -> delegate.getRange(key, offset, length));
   }
 
+  /** Retries opening the stream only; a failure while reading the body is the caller's to restart. */
+  @Override
+  public Optional<java.io.InputStream> getStream(String key) {
+    return retry("GET " + key, () -> delegate.getStream(key));
+  }
+
   @Override
   public boolean getToFile(String key, Path destination) {
     return retry("GET " + key, () -> delegate.getToFile(key, destination));

@@ -523,6 +523,75 @@ final class S3ObjectStore implements ObjectStore {
   }
 
   @Override
+  public Optional<InputStream> getStream(String key) {
+    ObjectKeys.check(key);
+    try {
+      ResponseInputStream<GetObjectResponse> in =
+          s3.getObject(b -> b.bucket(target.bucket()).key(target.fullKey(key)));
+      return Optional.of(new BodyStream(in, in.response().contentLength()));
+    } catch (SdkException e) {
+      if (isNoSuchKey(e)) {
+        return Optional.empty();
+      }
+      throw translate("GET", key, e, false);
+    }
+  }
+
+  /**
+   * The body of one GET: SDK exceptions while reading become IOExceptions, a body shorter than its
+   * Content-Length is an IOException rather than a silent end, and closing before the end aborts
+   * the connection instead of draining the rest of the body.
+   */
+  private static final class BodyStream extends InputStream {
+    private final ResponseInputStream<GetObjectResponse> in;
+    private final Long expected;
+    private long read;
+    private boolean ended;
+
+    BodyStream(ResponseInputStream<GetObjectResponse> in, Long expected) {
+      this.in = in;
+      this.expected = expected;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n;
+      try {
+        n = in.read(b, off, len);
+      } catch (SdkException e) {
+        throw new IOException("GET body failed after " + read + " bytes: " + e.getMessage(), e);
+      }
+      if (n < 0) {
+        if (expected != null && read != expected) {
+          throw new IOException("GET body ended after " + read + " of " + expected + " bytes");
+        }
+        ended = true;
+        return -1;
+      }
+      read += n;
+      return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (!ended && (expected == null || read < expected)) {
+        in.abort();
+      }
+      try {
+        in.close();
+      } catch (SdkException e) {
+        throw new IOException("closing a GET body failed: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  @Override
   public boolean getToFile(String key, Path destination) {
     ObjectKeys.check(key);
     Path dir = destination.toAbsolutePath().getParent();

@@ -5,7 +5,9 @@ import dev.walship.store.ObjectStore;
 import dev.walship.store.ObjectStoreException;
 import dev.walship.store.RetryingObjectStore.Sleeper;
 import dev.walship.store.StoredObject;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +37,9 @@ import java.util.function.Supplier;
  *   <li><b>ambiguous write</b> (writes only): the call is made and succeeds, then a retryable error
  *       is thrown, as when a response is lost: the caller cannot know the write landed.
  *   <li><b>truncated read</b> (reads only): the call is made, but the body "breaks" after part of
- *       it and a retryable error is thrown; {@code getToFile} leaves its destination as it was.
+ *       it and a retryable error is thrown; {@code getToFile} leaves its destination as it was;
+ *       {@code getStream} opens, then its {@code read} throws an {@link IOException} after that
+ *       part of the body.
  *   <li><b>slow call</b>: the {@link Sleeper} is asked to wait {@code slowCallDelay} first.
  * </ul>
  *
@@ -331,6 +335,63 @@ public final class FaultInjectingObjectStore implements ObjectStore {
             + "% read (injected fault)",
         true,
         null);
+  }
+
+  @Override
+  public Optional<InputStream> getStream(String key) {
+    Decision d = decide("GET", key, Kind.READ);
+    before("GET", key, d);
+    Optional<InputStream> opened = delegate.getStream(key);
+    if (d.fault() != Fault.TRUNCATED_READ || opened.isEmpty()) {
+      return opened;
+    }
+    long size = delegate.head(key).map(ObjectInfo::size).orElse(0L);
+    long breakAt = (long) (d.fraction() * size);
+    return Optional.of(new TruncatedStream(opened.get(), breakAt, key, d.fraction()));
+  }
+
+  /** A body that "breaks" after {@code breakAt} bytes: read throws instead of going on. */
+  private static final class TruncatedStream extends FilterInputStream {
+    private final long breakAt;
+    private final String key;
+    private final double fraction;
+    private long read;
+
+    TruncatedStream(InputStream in, long breakAt, String key, double fraction) {
+      super(in);
+      this.breakAt = breakAt;
+      this.key = key;
+      this.fraction = fraction;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (len == 0) {
+        return 0;
+      }
+      if (read >= breakAt) {
+        throw new IOException("GET " + key + " failed: connection reset, "
+            + (int) (fraction * 100) + "% read (injected fault)");
+      }
+      int n = in.read(b, off, (int) Math.min(len, breakAt - read));
+      if (n > 0) {
+        read += n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      byte[] scratch = new byte[(int) Math.min(8192, Math.max(n, 1))];
+      int r = read(scratch, 0, (int) Math.min(n, scratch.length));
+      return Math.max(r, 0);
+    }
   }
 
   @Override

@@ -170,6 +170,75 @@ public interface ObjectStoreContract {
   }
 
   /**
+   * Reads a whole object through {@link ObjectStore#getStream}, closing it; a body that breaks
+   * mid-way throws IOException (never a silent short read) and, as the contract tells callers, is
+   * read again from the start. Null if the object is absent.
+   */
+  private static byte[] readStream(ObjectStore store, String key) throws IOException {
+    IOException last = null;
+    for (int attempt = 0; attempt < 20; attempt++) {
+      Optional<java.io.InputStream> opened = store.getStream(key);
+      if (opened.isEmpty()) {
+        return null;
+      }
+      try (java.io.InputStream in = opened.get()) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        byte[] buffer = new byte[64 * 1024 + 3];
+        int n;
+        while ((n = in.read(buffer, 0, buffer.length)) >= 0) {
+          out.write(buffer, 0, n);
+        }
+        return out.toByteArray();
+      } catch (IOException e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  /** getStream streams exactly the object's bytes (an empty object too); absent keys are empty. */
+  @Test
+  default void getStreamReadsTheWholeObjectAndAbsentKeysAreEmpty() throws IOException {
+    try (ObjectStore store = newStore()) {
+      byte[] data = randomBytes(5, 300_001);
+      store.put("L0/0000000000000001.seg", data);
+      store.put("empty", new byte[0]);
+      assertArrayEquals(data, readStream(store, "L0/0000000000000001.seg"));
+      assertArrayEquals(new byte[0], readStream(store, "empty"));
+      assertTrue(store.getStream("L0/0000000000000002.seg").isEmpty(), "absent key");
+      assertTrue(store.getStream("L0").isEmpty(), "a prefix is not an object");
+      store.delete("L0/0000000000000001.seg");
+      assertTrue(store.getStream("L0/0000000000000001.seg").isEmpty(), "deleted key");
+    }
+  }
+
+  /**
+   * A large (multipart) object streams back byte for byte; a stream closed after a few bytes
+   * leaves the store usable (the rest of the body is abandoned, not awaited).
+   */
+  @Test
+  default void getStreamReadsLargeObjectsAndMayBeClosedEarly(@TempDir Path dir) throws IOException {
+    try (ObjectStore store = newStore()) {
+      Path source = dir.resolve("big.seg");
+      int size = (int) largeFileBytes() + 54_321;
+      byte[] data = randomBytes(6, size);
+      Files.write(source, data);
+      store.put("snapshots/0000000000000020.seg", source);
+      assertArrayEquals(data, readStream(store, "snapshots/0000000000000020.seg"));
+      for (int i = 0; i < 3; i++) {
+        try (java.io.InputStream in = store.getStream("snapshots/0000000000000020.seg").orElseThrow()) {
+          in.read(new byte[100]);
+        } catch (IOException e) {
+          // A flaky store may break this body early; closing it is what is being checked.
+        }
+      }
+      assertArrayEquals(slice(data, 1000, 10), store.getRange("snapshots/0000000000000020.seg",
+          1000, 10).orElseThrow());
+      assertArrayEquals(data, readStream(store, "snapshots/0000000000000020.seg"));
+    }
+  }
+
+  /**
    * Files above the multipart threshold upload in parts, round-trip byte for byte, and honour
    * create-only.
    */

@@ -1,0 +1,73 @@
+package dev.walship.restore;
+
+import dev.walship.format.CorruptSegmentException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * The body of one object read front to back for {@link PageApplier#applyStreamedSnapshot}: exact
+ * reads that name the key, a premature end as {@link CorruptSegmentException}, a broken body (an
+ * {@link IOException} from the store's stream) as {@link UncheckedIOException}. Nothing is retried
+ * here: a restore that fails mid-stream is thrown away and started again.
+ *
+ * <p>Single consumer; not thread-safe. Closing closes the underlying stream.
+ */
+final class SnapshotBodyStream implements AutoCloseable {
+  private final String key;
+  private final InputStream in;
+  private long consumed;
+
+  SnapshotBodyStream(String key, InputStream in) {
+    this.key = key;
+    this.in = in;
+  }
+
+  /** Bytes handed to the consumer so far. */
+  long position() {
+    return consumed;
+  }
+
+  /** Reads exactly {@code len} bytes or throws a CorruptSegmentException naming the key. */
+  void readFully(byte[] dest, int off, int len) {
+    int done = 0;
+    while (done < len) {
+      int n = read(dest, off + done, len - done);
+      if (n < 0) {
+        throw new CorruptSegmentException(key + ": ends after " + consumed + " bytes, expected more");
+      }
+      done += n;
+    }
+  }
+
+  /** One byte, or -1 at the end of the object. */
+  int read() {
+    byte[] one = new byte[1];
+    int n;
+    do {
+      n = read(one, 0, 1);
+    } while (n == 0);
+    return n < 0 ? -1 : one[0] & 0xff;
+  }
+
+  private int read(byte[] dest, int off, int len) {
+    try {
+      int n = in.read(dest, off, len);
+      if (n > 0) {
+        consumed += n;
+      }
+      return n;
+    } catch (IOException e) {
+      throw new UncheckedIOException("GET " + key + " broke after " + consumed + " bytes", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      in.close();
+    } catch (IOException e) {
+      // The body was read to the end or the restore already failed; nothing depends on close.
+    }
+  }
+}
