@@ -1,12 +1,18 @@
 package dev.walship.primary;
 
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The agent owns checkpointing of its database: PASSIVE once the WAL holds {@code passivePages}
- * frames, then TRUNCATE as well once it held {@code truncatePages}; never RESTART.
+ * frames, then TRUNCATE as well once it held {@code truncatePages}; never RESTART. At most one
+ * write barrier is taken per {@code interval} (like Litestream, which checkpoints at most once per
+ * sync): at 20k commits/s the PASSIVE threshold is reached every ~50 ms, and every barrier costs
+ * the app more than it lasts (SQLite's busy handler sleeps 1, 2, 5 ms... once blocked). Past
+ * {@code truncatePages} the interval is ignored, so the WAL stays bounded.
  *
  * <p>A checkpoint must never backfill a commit the agent has not captured and made durable, so it
  * runs under a brief write barrier:
@@ -52,6 +58,10 @@ public final class Checkpointer {
   private final Capturer capturer;
   private final long passivePages;
   private final long truncatePages;
+  private final long intervalNanos;
+  private final LongSupplier nanoTime;
+  private boolean attempted;
+  private long lastAttemptNanos;
   private long passiveCount;
   private WalHeader lastAttemptGeneration;
   private long lastAttemptFrames;
@@ -65,11 +75,24 @@ public final class Checkpointer {
    * @param truncatePages WAL frames after which TRUNCATE runs too (&gt;= passivePages)
    */
   public Checkpointer(Capturer capturer, long passivePages, long truncatePages) {
-    if (passivePages <= 0 || truncatePages < passivePages) {
+    this(capturer, passivePages, truncatePages, Duration.ZERO, System::nanoTime);
+  }
+
+  /**
+   * @param interval at least this long between two barrier attempts, unless the WAL holds
+   *     {@code truncatePages} frames or more ({@link Duration#ZERO} = no limit)
+   * @param nanoTime monotonic clock in nanoseconds ({@code System::nanoTime}; fake in tests)
+   */
+  public Checkpointer(
+      Capturer capturer, long passivePages, long truncatePages, Duration interval,
+      LongSupplier nanoTime) {
+    if (passivePages <= 0 || truncatePages < passivePages || interval.isNegative()) {
       throw new IllegalArgumentException(
           "checkpoint thresholds must satisfy 0 < passive <= truncate, got passive="
-              + passivePages + " truncate=" + truncatePages);
+              + passivePages + " truncate=" + truncatePages + " and interval >= 0, got " + interval);
     }
+    this.intervalNanos = interval.toNanos();
+    this.nanoTime = nanoTime;
     this.capturer = capturer;
     this.passivePages = passivePages;
     this.truncatePages = truncatePages;
@@ -102,11 +125,15 @@ public final class Checkpointer {
    * True if the WAL has grown past the PASSIVE threshold and, if the last attempt in this WAL
    * generation did not complete (an app reader held an old snapshot, the writer was busy), by
    * another half threshold since then — so a blocked checkpoint does not take the barrier on
-   * every poll.
+   * every poll — and, below the TRUNCATE threshold, if the last barrier attempt is at least the
+   * interval ago.
    */
   public boolean due() {
     long frames = capturer.walFrames();
     if (frames < passivePages) {
+      return false;
+    }
+    if (frames < truncatePages && attempted && nanoTime.getAsLong() - lastAttemptNanos < intervalNanos) {
       return false;
     }
     WalHeader gen = capturer.walGeneration();
@@ -145,6 +172,8 @@ public final class Checkpointer {
   /** Runs the barrier sequence described on the class now. */
   public Outcome checkpoint(boolean truncate, BooleanSupplier flushAndAwaitDurable) {
     SqliteSession s = capturer.session();
+    attempted = true;
+    lastAttemptNanos = nanoTime.getAsLong();
     if (!s.tryBarrier()) {
       return Outcome.SKIPPED_BUSY;
     }
