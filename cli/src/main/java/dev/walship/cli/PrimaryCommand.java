@@ -61,6 +61,13 @@ public final class PrimaryCommand implements Callable<Integer> {
   Long truncatePages;
 
   @Option(
+      names = "--checkpoint-interval",
+      defaultValue = "1s",
+      description = "At most one checkpoint (a brief write barrier) per interval, unless the WAL"
+          + " passed --truncate-pages; 0 = whenever --checkpoint-pages is reached (default: ${DEFAULT-VALUE}).")
+  String checkpointInterval;
+
+  @Option(
       names = "--snapshot-interval",
       defaultValue = "0",
       description = "Write a periodic snapshot to snapshots/ this often, e.g. 24h (default 0 = never).")
@@ -118,6 +125,7 @@ public final class PrimaryCommand implements Callable<Integer> {
         long passive = checkpointPages != null ? checkpointPages : o.checkpointPages();
         long truncate = truncatePages != null ? truncatePages : Math.max(passive, o.truncatePages());
         dbs = List.of(o.withCheckpointPages(passive, truncate)
+            .withCheckpointInterval(PrimaryConfig.parseDuration(checkpointInterval))
             .withSnapshotInterval(PrimaryConfig.parseDuration(snapshotInterval))
             .withRetention(PrimaryConfig.parseDuration(retention))
             .withCompression(parseCompression(compression)));

@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  *       point means every frame was read by the agent.
  * </ul>
  *
- * The read transaction is (re)opened only under the barrier after reading the WAL to its end, so
- * the agent has always read every frame older than its read mark. Committed frames newer than the
- * read mark cannot be backfilled, so they stay in the WAL until read.
+ * The read transaction is re-opened under the barrier after reading the WAL to its end, or moved
+ * forward by {@link SqliteSession#rotateRead()} (the next one begins before the previous ends)
+ * just before the agent reads the WAL to its end and makes it durable, then checkpoints. Committed
+ * frames newer than the read mark cannot be backfilled, so they stay in the WAL until read.
  *
  * <h2>States</h2>
  *

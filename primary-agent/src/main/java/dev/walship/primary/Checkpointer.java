@@ -1,12 +1,18 @@
 package dev.walship.primary;
 
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The agent owns checkpointing of its database: PASSIVE once the WAL holds {@code passivePages}
- * frames, then TRUNCATE as well once it held {@code truncatePages}; never RESTART.
+ * frames, then TRUNCATE as well once it held {@code truncatePages}; never RESTART. At most one
+ * write barrier is taken per {@code interval} (like Litestream, which checkpoints at most once per
+ * sync): at 20k commits/s the PASSIVE threshold is reached every ~50 ms, and every barrier costs
+ * the app more than it lasts (SQLite's busy handler sleeps 1, 2, 5 ms... once blocked). Past
+ * {@code truncatePages} the interval is ignored, so the WAL stays bounded.
  *
  * <p>A checkpoint must never backfill a commit the agent has not captured and made durable, so it
  * runs under a brief write barrier:
@@ -15,7 +21,10 @@ import org.slf4j.LoggerFactory;
  *   <li>before the barrier, the app still writing: read the WAL and make what it holds durable
  *       ({@code prepare}), so that the barrier only has to cover the commits made since — a few
  *       milliseconds of them instead of a sync interval's worth (segment encoding and the spool's
- *       fsync otherwise ran with the app's writers stopped);
+ *       fsync otherwise ran with the app's writers stopped); then backfill it, still before the
+ *       barrier: move the read mark to the WAL's end, read and make durable up to there, PASSIVE
+ *       (which stops at that mark) — so the checkpoint under the barrier copies only the frames of
+ *       the last few milliseconds;
  *   <li>{@code BEGIN IMMEDIATE} on the barrier connection (the app's writers wait on their busy
  *       timeout; if the app holds its writer lock longer than the barrier timeout, the checkpoint
  *       is skipped and tried again later);
@@ -52,6 +61,10 @@ public final class Checkpointer {
   private final Capturer capturer;
   private final long passivePages;
   private final long truncatePages;
+  private final long intervalNanos;
+  private final LongSupplier nanoTime;
+  private boolean attempted;
+  private long lastAttemptNanos;
   private long passiveCount;
   private WalHeader lastAttemptGeneration;
   private long lastAttemptFrames;
@@ -65,11 +78,24 @@ public final class Checkpointer {
    * @param truncatePages WAL frames after which TRUNCATE runs too (&gt;= passivePages)
    */
   public Checkpointer(Capturer capturer, long passivePages, long truncatePages) {
-    if (passivePages <= 0 || truncatePages < passivePages) {
+    this(capturer, passivePages, truncatePages, Duration.ZERO, System::nanoTime);
+  }
+
+  /**
+   * @param interval at least this long between two barrier attempts, unless the WAL holds
+   *     {@code truncatePages} frames or more ({@link Duration#ZERO} = no limit)
+   * @param nanoTime monotonic clock in nanoseconds ({@code System::nanoTime}; fake in tests)
+   */
+  public Checkpointer(
+      Capturer capturer, long passivePages, long truncatePages, Duration interval,
+      LongSupplier nanoTime) {
+    if (passivePages <= 0 || truncatePages < passivePages || interval.isNegative()) {
       throw new IllegalArgumentException(
           "checkpoint thresholds must satisfy 0 < passive <= truncate, got passive="
-              + passivePages + " truncate=" + truncatePages);
+              + passivePages + " truncate=" + truncatePages + " and interval >= 0, got " + interval);
     }
+    this.intervalNanos = interval.toNanos();
+    this.nanoTime = nanoTime;
     this.capturer = capturer;
     this.passivePages = passivePages;
     this.truncatePages = truncatePages;
@@ -102,11 +128,15 @@ public final class Checkpointer {
    * True if the WAL has grown past the PASSIVE threshold and, if the last attempt in this WAL
    * generation did not complete (an app reader held an old snapshot, the writer was busy), by
    * another half threshold since then — so a blocked checkpoint does not take the barrier on
-   * every poll.
+   * every poll — and, below the TRUNCATE threshold, if the last barrier attempt is at least the
+   * interval ago.
    */
   public boolean due() {
     long frames = capturer.walFrames();
     if (frames < passivePages) {
+      return false;
+    }
+    if (frames < truncatePages && attempted && nanoTime.getAsLong() - lastAttemptNanos < intervalNanos) {
       return false;
     }
     WalHeader gen = capturer.walGeneration();
@@ -133,7 +163,8 @@ public final class Checkpointer {
     }
     capturer.poll();
     prepare.run();
-    capturer.poll(); // what the app committed during prepare's fsync: not under the barrier
+    backfillBeforeBarrier(prepare);
+    capturer.poll(); // what the app committed meanwhile: not under the barrier
     Outcome o = checkpoint(capturer.walFrames() >= truncatePages, flushAndAwaitDurable);
     if (o != Outcome.SKIPPED_BUSY && o != Outcome.SKIPPED_NOT_DURABLE) {
       lastAttemptGeneration = capturer.walGeneration();
@@ -142,9 +173,38 @@ public final class Checkpointer {
     return o;
   }
 
+  /**
+   * Backfills, with the app still writing, what was captured and made durable, so that the PASSIVE
+   * under the barrier only copies the frames committed since (a checkpoint of thousands of frames
+   * and its fsyncs took 100-300 ms with the app's writers stopped). Each pass moves the agent's
+   * read mark to the WAL's end ({@link SqliteSession#rotateRead}: no moment without a pin), captures
+   * and makes durable everything up to there, then runs PASSIVE, which cannot backfill past that
+   * mark. Up to three passes, while the app commits faster than the previous pass left over.
+   */
+  private void backfillBeforeBarrier(Runnable prepare) {
+    SqliteSession s = capturer.session();
+    long left = Long.MAX_VALUE;
+    for (int pass = 0; pass < 3; pass++) {
+      s.rotateRead();
+      capturer.poll(); // everything up to the new read mark (and maybe more)
+      prepare.run(); // durable before any of it is backfilled
+      SqliteSession.CheckpointResult r = s.checkpoint("PASSIVE");
+      if (r.busy() || r.logFrames() < 0) {
+        return;
+      }
+      long now = r.logFrames() - r.checkpointedFrames();
+      if (now <= Math.max(64, passivePages / 20) || now >= left) {
+        return;
+      }
+      left = now;
+    }
+  }
+
   /** Runs the barrier sequence described on the class now. */
   public Outcome checkpoint(boolean truncate, BooleanSupplier flushAndAwaitDurable) {
     SqliteSession s = capturer.session();
+    attempted = true;
+    lastAttemptNanos = nanoTime.getAsLong();
     if (!s.tryBarrier()) {
       return Outcome.SKIPPED_BUSY;
     }

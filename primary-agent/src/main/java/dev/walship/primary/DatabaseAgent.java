@@ -116,7 +116,8 @@ public final class DatabaseAgent implements AutoCloseable {
     this.builder = new SegmentBuilder(options.name(), options.spoolDir(), options.compression());
     this.capturer = new Capturer(options.path(), builder, clock, 1000);
     this.checkpointer =
-        new Checkpointer(capturer, options.checkpointPages(), options.truncatePages());
+        new Checkpointer(capturer, options.checkpointPages(), options.truncatePages(),
+            options.checkpointInterval(), System::nanoTime);
     this.lease =
         new LeaseKeeper(store, options.name(), LeaseKeeper.newHolderId(), clock, 30_000, 10_000);
     Tags tags = Tags.of("db", options.name());

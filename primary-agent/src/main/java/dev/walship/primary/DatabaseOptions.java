@@ -22,6 +22,9 @@ import java.time.Duration;
  * @param retention how long restore points are kept ({@link Retention}: after a periodic snapshot,
  *     at most once an hour, objects no restore point inside the window needs are deleted); {@link
  *     Duration#ZERO} = keep everything. Needs a snapshot interval.
+ * @param checkpointInterval at most one checkpoint write barrier per interval (the app's writers
+ *     wait while it is held), unless the WAL has passed {@code truncatePages}; {@link
+ *     Duration#ZERO} = whenever the WAL passes {@code checkpointPages}
  */
 public record DatabaseOptions(
     String name,
@@ -33,20 +36,23 @@ public record DatabaseOptions(
     Path spoolDir,
     Duration snapshotInterval,
     Compression compression,
-    Duration retention) {
+    Duration retention,
+    Duration checkpointInterval) {
 
   public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(1);
   public static final long DEFAULT_CHECKPOINT_PAGES = 1000;
   public static final long DEFAULT_TRUNCATE_PAGES = 20_000;
+  public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(1);
 
   /** Snapshot interval used when retention is set and no interval is given. */
   public static final Duration DEFAULT_RETENTION_SNAPSHOT_INTERVAL = Duration.ofHours(1);
 
   public DatabaseOptions {
-    if (syncInterval.isNegative() || snapshotInterval.isNegative() || retention.isNegative()) {
+    if (syncInterval.isNegative() || snapshotInterval.isNegative() || retention.isNegative()
+        || checkpointInterval.isNegative()) {
       throw new IllegalArgumentException(
           "intervals must be >= 0, got sync " + syncInterval + ", snapshot " + snapshotInterval
-              + ", retention " + retention);
+              + ", retention " + retention + ", checkpoint " + checkpointInterval);
     }
     if (!retention.isZero() && snapshotInterval.isZero()) {
       throw new IllegalArgumentException(
@@ -67,7 +73,8 @@ public record DatabaseOptions(
         Path.of(abs + ".walship"),
         Duration.ZERO,
         Compression.LZ4,
-        Duration.ZERO);
+        Duration.ZERO,
+        DEFAULT_CHECKPOINT_INTERVAL);
   }
 
   /** The file name without its extension ({@code /data/app.db} → {@code app}). */
@@ -78,27 +85,27 @@ public record DatabaseOptions(
   }
 
   public DatabaseOptions withName(String n) {
-    return new DatabaseOptions(n, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention);
+    return new DatabaseOptions(n, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention, checkpointInterval);
   }
 
   public DatabaseOptions withSyncInterval(Duration d) {
-    return new DatabaseOptions(name, path, target, d, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention);
+    return new DatabaseOptions(name, path, target, d, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention, checkpointInterval);
   }
 
   public DatabaseOptions withCheckpointPages(long passive, long truncate) {
-    return new DatabaseOptions(name, path, target, syncInterval, passive, truncate, spoolDir, snapshotInterval, compression, retention);
+    return new DatabaseOptions(name, path, target, syncInterval, passive, truncate, spoolDir, snapshotInterval, compression, retention, checkpointInterval);
   }
 
   public DatabaseOptions withSpoolDir(Path dir) {
-    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, dir, snapshotInterval, compression, retention);
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, dir, snapshotInterval, compression, retention, checkpointInterval);
   }
 
   public DatabaseOptions withSnapshotInterval(Duration d) {
-    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, d, compression, retention);
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, d, compression, retention, checkpointInterval);
   }
 
   public DatabaseOptions withCompression(Compression c) {
-    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, c, retention);
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, c, retention, checkpointInterval);
   }
 
   /**
@@ -108,10 +115,14 @@ public record DatabaseOptions(
   public DatabaseOptions withRetention(Duration d) {
     Duration snaps =
         !d.isZero() && snapshotInterval.isZero() ? DEFAULT_RETENTION_SNAPSHOT_INTERVAL : snapshotInterval;
-    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snaps, compression, d);
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snaps, compression, d, checkpointInterval);
   }
 
   public DatabaseOptions withTarget(String t) {
-    return new DatabaseOptions(name, path, t, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention);
+    return new DatabaseOptions(name, path, t, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention, checkpointInterval);
+  }
+
+  public DatabaseOptions withCheckpointInterval(Duration d) {
+    return new DatabaseOptions(name, path, target, syncInterval, checkpointPages, truncatePages, spoolDir, snapshotInterval, compression, retention, d);
   }
 }

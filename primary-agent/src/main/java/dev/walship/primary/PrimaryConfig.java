@@ -27,6 +27,8 @@ import java.util.stream.Stream;
  * admin: 127.0.0.1:9090                          # admin API (omit for none)
  * checkpoint-pages: 1000                         # PASSIVE past this many WAL frames
  * truncate-pages: 20000                          # TRUNCATE past this many
+ * checkpoint-interval: 1s                        # at most one checkpoint per interval (unless
+ *                                                #   past truncate-pages)
  * snapshot-interval: 24h                         # periodic snapshots/ (default 0 = none)
  * retention-hours: 24                            # keep restore points 24 h (default 0 = forever;
  *                                                #   implies snapshot-interval 1h if unset)
@@ -49,7 +51,8 @@ import java.util.stream.Stream;
  */
 public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress admin) {
   private static final Set<String> TOP =
-      Set.of("target", "sync-interval", "admin", "checkpoint-pages", "truncate-pages", "databases",
+      Set.of("target", "sync-interval", "admin", "checkpoint-pages", "truncate-pages",
+          "checkpoint-interval", "databases",
           "directories", "spool-dir", "snapshot-interval", "compression", "retention-hours");
   private static final Set<String> DB = Set.of("path", "name", "target", "sync-interval");
   private static final Set<String> DIR = Set.of("glob", "target", "sync-interval");
@@ -78,6 +81,8 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
     Duration interval = root.duration("sync-interval", DatabaseOptions.DEFAULT_SYNC_INTERVAL);
     long passive = number(root, "checkpoint-pages", DatabaseOptions.DEFAULT_CHECKPOINT_PAGES);
     long truncate = number(root, "truncate-pages", Math.max(passive, DatabaseOptions.DEFAULT_TRUNCATE_PAGES));
+    Duration checkpointInterval =
+        root.duration("checkpoint-interval", DatabaseOptions.DEFAULT_CHECKPOINT_INTERVAL);
     String spool = root.string("spool-dir", null);
     Duration snapshots = root.duration("snapshot-interval", Duration.ZERO);
     Duration retention = retentionHours(root);
@@ -93,6 +98,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
           DatabaseOptions.of(path, requireTarget(d, target, path))
               .withSyncInterval(d.duration("sync-interval", interval))
               .withCheckpointPages(passive, truncate)
+              .withCheckpointInterval(checkpointInterval)
               .withSnapshotInterval(snapshots)
               .withRetention(retention)
               .withCompression(compression);
@@ -116,6 +122,7 @@ public record PrimaryConfig(List<DatabaseOptions> databases, InetSocketAddress a
             DatabaseOptions.of(path, requireTarget(d, target, path))
                 .withSyncInterval(d.duration("sync-interval", interval))
                 .withCheckpointPages(passive, truncate)
+                .withCheckpointInterval(checkpointInterval)
                 .withSnapshotInterval(snapshots)
                 .withRetention(retention)
                 .withCompression(compression);

@@ -11,10 +11,12 @@ import java.sql.Statement;
  * The agent's own SQLite connections to one database, each with one job:
  *
  * <ul>
- *   <li><b>read</b> — holds the long read transaction. Its WAL read mark stops anyone's checkpoint
+ *   <li><b>read</b> (two connections, one holding the pin at a time) — holds the long read
+ *       transaction. Its WAL read mark stops anyone's checkpoint
  *       from backfilling frames the agent has not read, and stops a writer from restarting the WAL
  *       (SQLite restarts only when every reader is off the WAL or at read mark 0, and no reader at
- *       mark 0 allows backfill beyond it).
+ *       mark 0 allows backfill beyond it). {@link #rotateRead()} moves the pin forward without a
+ *       gap: the other read connection begins before the current one ends.
  *   <li><b>barrier</b> — {@code BEGIN IMMEDIATE} takes SQLite's writer lock for a moment so no
  *       commit can happen while the agent checkpoints; the app's writers wait on their busy
  *       timeout.
@@ -22,7 +24,7 @@ import java.sql.Statement;
  *       without an open transaction (SQLite refuses a checkpoint on one with SQLITE_LOCKED).
  * </ul>
  *
- * Autocheckpoint is disabled on all three. The agent never writes through them.
+ * Autocheckpoint is disabled on all of them. The agent never writes through them.
  *
  * <p>Not thread-safe: owned by the capture thread.
  */
@@ -35,7 +37,8 @@ final class SqliteSession implements AutoCloseable {
   }
 
   private final Path db;
-  private final Connection read;
+  private final Connection[] reads = new Connection[2];
+  private Connection read;
   private final Connection barrier;
   private final Connection checkpoint;
   private boolean readOpen;
@@ -49,7 +52,9 @@ final class SqliteSession implements AutoCloseable {
   SqliteSession(Path db, int barrierTimeoutMillis) {
     this.db = db;
     try {
-      this.read = open(db, 5000);
+      reads[0] = open(db, 5000);
+      reads[1] = open(db, 5000);
+      this.read = reads[0];
       this.barrier = open(db, barrierTimeoutMillis);
       this.checkpoint = open(db, 200);
     } catch (SQLException e) {
@@ -106,6 +111,33 @@ final class SqliteSession implements AutoCloseable {
     } catch (SQLException e) {
       rollbackQuietly(read);
       throw new PrimaryException("cannot open the read transaction on " + db, e);
+    }
+  }
+
+  /**
+   * Moves the open read transaction to the WAL's current end: begins one on the other read
+   * connection, then ends the current one, so some read mark of the agent's pins the WAL at every
+   * moment. Frames up to the new mark may then be backfilled by any checkpoint, so the caller must
+   * have captured and made them durable before it checkpoints.
+   */
+  void rotateRead() {
+    if (!readOpen) {
+      throw new IllegalStateException("no read transaction to rotate");
+    }
+    Connection old = read;
+    read = old == reads[0] ? reads[1] : reads[0];
+    readOpen = false;
+    try {
+      beginRead();
+    } catch (PrimaryException e) {
+      read = old; // the old transaction is still open and still pins the WAL
+      readOpen = true;
+      throw e;
+    }
+    try (Statement s = old.createStatement()) {
+      s.execute("COMMIT");
+    } catch (SQLException e) {
+      throw new PrimaryException("cannot end the previous read transaction on " + db, e);
     }
   }
 
@@ -186,7 +218,7 @@ final class SqliteSession implements AutoCloseable {
 
   @Override
   public void close() {
-    for (Connection c : new Connection[] {read, barrier, checkpoint}) {
+    for (Connection c : new Connection[] {reads[0], reads[1], barrier, checkpoint}) {
       if (c == null) {
         continue;
       }

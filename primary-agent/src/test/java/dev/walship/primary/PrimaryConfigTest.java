@@ -26,6 +26,7 @@ class PrimaryConfigTest {
         sync-interval: 250ms
         admin: 127.0.0.1:9191
         checkpoint-pages: 500
+        checkpoint-interval: 2s
         databases:
           - path: app.sqlite
           - path: /data/other.db
@@ -43,6 +44,7 @@ class PrimaryConfigTest {
     assertEquals("s3://bucket/prod?region=eu-west-1", app.target());
     assertEquals(Duration.ofMillis(250), app.syncInterval());
     assertEquals(500, app.checkpointPages());
+    assertEquals(Duration.ofSeconds(2), app.checkpointInterval());
     DatabaseOptions billing = c.databases().get(1);
     assertEquals("billing", billing.name());
     assertEquals("file:///backups/fallback", billing.target());
@@ -58,6 +60,7 @@ class PrimaryConfigTest {
         "target: file:///b\nretention-hours: 24\ndatabases:\n  - path: a.db\n", dir);
     DatabaseOptions o = c.databases().get(0);
     assertEquals(Duration.ofHours(24), o.retention());
+    assertEquals(DatabaseOptions.DEFAULT_CHECKPOINT_INTERVAL, o.checkpointInterval());
     assertEquals(Duration.ofHours(1), o.snapshotInterval());
     DatabaseOptions explicit = PrimaryConfig.parse(
         "target: file:///b\nretention-hours: 2\nsnapshot-interval: 10m\ndatabases:\n  - path: a.db\n",
