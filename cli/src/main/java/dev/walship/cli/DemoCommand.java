@@ -1,5 +1,6 @@
 package dev.walship.cli;
 
+import dev.walship.config.YamlConfig;
 import dev.walship.demo.AppLog;
 import dev.walship.format.DatabaseChecksum;
 import dev.walship.restore.Brancher;
@@ -477,25 +478,9 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** The one duration syntax of walship (see {@link YamlConfig#parseDuration}). */
   static Duration parseDuration(String s) {
-    String t = s.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (t.matches("\\d+(\\.\\d+)?")) {
-        return Duration.ofMillis((long) (Double.parseDouble(t) * 1000));
-      }
-      if (t.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-      }
-      double n = Double.parseDouble(t.substring(0, t.length() - 1));
-      return switch (t.charAt(t.length() - 1)) {
-        case 's' -> Duration.ofMillis((long) (n * 1000));
-        case 'm' -> Duration.ofMillis((long) (n * 60_000));
-        case 'h' -> Duration.ofMillis((long) (n * 3_600_000));
-        default -> throw new IllegalArgumentException();
-      };
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("not a duration: '" + s + "' (examples: 500ms, 30s, 2m)");
-    }
+    return YamlConfig.parseDuration(s);
   }
 
   static String hex(long checksum) {
