@@ -263,6 +263,7 @@ public final class DatabaseAgent implements AutoCloseable {
         // Read a sync request before polling: the poll then sees every commit made before it.
         List<CompletableFuture<Long>> reqs = takeSyncRequests();
         capturer.poll();
+        checkpointer.advancePin();
         capturedTxid = capturer.lastTxid();
         // Checkpoint before shipping: under constant load the uploader is idle only between
         // uploads, and the barrier's flush is then a single upload round trip.
