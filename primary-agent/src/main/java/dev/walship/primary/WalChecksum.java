@@ -7,6 +7,13 @@ package dev.walship.primary;
  * low) so it can be carried from frame to frame without allocation. Stateless.
  */
 final class WalChecksum {
+  /** Plain loads of 32-bit words from a byte array, in either byte order (one instruction each). */
+  private static final java.lang.invoke.VarHandle BE =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
+  private static final java.lang.invoke.VarHandle LE =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
   private WalChecksum() {}
 
   static long pack(int s0, int s1) {
@@ -44,11 +51,16 @@ final class WalChecksum {
     return pack(s0, s1);
   }
 
+  /** The big-endian 32-bit integer at {@code b[i..i+3]} (WAL headers are big-endian). */
+  static int intBe(byte[] b, int i) {
+    return (int) BE.get(b, i);
+  }
+
   private static int be(byte[] b, int i) {
-    return (b[i] & 0xff) << 24 | (b[i + 1] & 0xff) << 16 | (b[i + 2] & 0xff) << 8 | (b[i + 3] & 0xff);
+    return (int) BE.get(b, i);
   }
 
   private static int le(byte[] b, int i) {
-    return (b[i + 3] & 0xff) << 24 | (b[i + 2] & 0xff) << 16 | (b[i + 1] & 0xff) << 8 | (b[i] & 0xff);
+    return (int) LE.get(b, i);
   }
 }

@@ -58,8 +58,20 @@ public final class WalReader implements Closeable {
 
   private long pendingOffset;
   private long pendingChecksum;
-  private byte[] frameBuf = new byte[0];
   private int idlePollsWithPending;
+
+  /**
+   * Read-ahead within one {@link #poll}: bytes {@code [chunkStart, chunkStart + chunkLen)} of the
+   * file, so frames are read up to {@link #CHUNK_BYTES} at a time rather than one system call
+   * each. Dropped at the start of every poll: bytes past the last valid frame may still change.
+   */
+  private static final int CHUNK_BYTES = 1 << 20;
+
+  private byte[] chunk = new byte[0];
+  private long chunkStart = -1;
+  private int chunkLen;
+  /** Index in {@link #chunk} of the frame {@link #readValidFrame} last accepted. */
+  private int frameAt;
 
   /**
    * Page images of the frames validated by the latest {@link #poll()}, which are contiguous in
@@ -119,9 +131,12 @@ public final class WalReader implements Closeable {
     this.idlePollsWithPending = 0;
     this.arenaFirstOffset = -1;
     this.arenaCount = 0;
-    if (frameBuf.length != WalFrame.HEADER_SIZE + pageSize) {
-      frameBuf = new byte[WalFrame.HEADER_SIZE + pageSize];
+    int frameSize = WalFrame.HEADER_SIZE + pageSize;
+    int capacity = Math.max(1, CHUNK_BYTES / frameSize) * frameSize;
+    if (chunk.length != capacity) {
+      chunk = new byte[capacity];
     }
+    this.chunkStart = -1;
   }
 
   /** The generation being tailed, or null before {@link #start}. */
@@ -150,6 +165,14 @@ public final class WalReader implements Closeable {
    * @throws IllegalStateException before {@link #start}
    */
   public List<WalTransaction> poll() {
+    return poll(Integer.MAX_VALUE);
+  }
+
+  /**
+   * Like {@link #poll()}, but stops after {@code maxCommits} transactions; the rest are returned
+   * by the next calls.
+   */
+  public List<WalTransaction> poll(int maxCommits) {
     if (header == null) {
       throw new IllegalStateException("start(header) first");
     }
@@ -166,12 +189,13 @@ public final class WalReader implements Closeable {
         pendingChecksum = committedChecksum;
       }
       long before = pendingOffset;
+      chunkStart = -1;
       arenaFirstOffset = pendingOffset;
       arenaCount = 0;
       List<WalTransaction> out = new ArrayList<>();
       long size = channel.size();
-      while (pendingOffset + WalFrame.HEADER_SIZE + pageSize <= size) {
-        WalFrame f = readValidFrame(pendingOffset, pendingChecksum);
+      while (out.size() < maxCommits && pendingOffset + WalFrame.HEADER_SIZE + pageSize <= size) {
+        WalFrame f = readValidFrame(pendingOffset, pendingChecksum, size);
         if (f == null) {
           break;
         }
@@ -235,7 +259,7 @@ public final class WalReader implements Closeable {
     if (arena.length < at + pageSize) {
       arena = java.util.Arrays.copyOf(arena, Math.min(ARENA_MAX_BYTES, Math.max(at + pageSize, arena.length * 2)));
     }
-    System.arraycopy(frameBuf, WalFrame.HEADER_SIZE, arena, at, pageSize);
+    System.arraycopy(chunk, frameAt + WalFrame.HEADER_SIZE, arena, at, pageSize);
     arenaCount++;
   }
 
@@ -252,29 +276,42 @@ public final class WalReader implements Closeable {
         && bb.getInt(12) == header.salt2();
   }
 
-  /** Reads the frame at {@code offset}; null unless its salts and chained checksum are valid. */
-  private WalFrame readValidFrame(long offset, long prevChecksum) throws IOException {
-    if (readFully(frameBuf, 0, frameBuf.length, offset) < frameBuf.length) {
-      return null;
+  /**
+   * Reads the frame at {@code offset} (through the read-ahead chunk); null unless its salts and
+   * chained checksum are valid. On success {@link #frameAt} locates it in {@link #chunk}.
+   */
+  private WalFrame readValidFrame(long offset, long prevChecksum, long fileSize) throws IOException {
+    int frameSize = WalFrame.HEADER_SIZE + pageSize;
+    if (chunkStart < 0 || offset < chunkStart || offset + frameSize > chunkStart + chunkLen) {
+      int want = (int) Math.min(chunk.length, fileSize - offset);
+      chunkStart = offset;
+      chunkLen = readFully(chunk, 0, Math.max(want, 0), offset);
+      if (chunkLen < frameSize) {
+        chunkStart = -1;
+        return null;
+      }
     }
-    ByteBuffer bb = ByteBuffer.wrap(frameBuf);
-    int pgno = bb.getInt(0);
-    int commitSize = bb.getInt(4);
-    if (bb.getInt(8) != header.salt1() || bb.getInt(12) != header.salt2() || pgno == 0) {
+    int at = (int) (offset - chunkStart);
+    int pgno = WalChecksum.intBe(chunk, at);
+    int commitSize = WalChecksum.intBe(chunk, at + 4);
+    if (WalChecksum.intBe(chunk, at + 8) != header.salt1()
+        || WalChecksum.intBe(chunk, at + 12) != header.salt2()
+        || pgno == 0) {
       return null;
     }
     boolean be = header.bigEndianChecksums();
     long sum =
         WalChecksum.compute(
-            be, frameBuf, 0, 8, WalChecksum.s0(prevChecksum), WalChecksum.s1(prevChecksum));
+            be, chunk, at, 8, WalChecksum.s0(prevChecksum), WalChecksum.s1(prevChecksum));
     sum =
         WalChecksum.compute(
-            be, frameBuf, WalFrame.HEADER_SIZE, pageSize, WalChecksum.s0(sum), WalChecksum.s1(sum));
-    int c1 = bb.getInt(16);
-    int c2 = bb.getInt(20);
+            be, chunk, at + WalFrame.HEADER_SIZE, pageSize, WalChecksum.s0(sum), WalChecksum.s1(sum));
+    int c1 = WalChecksum.intBe(chunk, at + 16);
+    int c2 = WalChecksum.intBe(chunk, at + 20);
     if (WalChecksum.s0(sum) != c1 || WalChecksum.s1(sum) != c2) {
       return null;
     }
+    frameAt = at;
     return new WalFrame(
         Integer.toUnsignedLong(pgno), Integer.toUnsignedLong(commitSize), offset, c1, c2);
   }

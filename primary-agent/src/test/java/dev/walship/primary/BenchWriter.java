@@ -12,7 +12,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * Benchmark app (a separate process): one-row transactions, synchronous=NORMAL, WAL.
  *
  * <pre>
- * BenchWriter DB max SECONDS        as many commits as possible; prints "commits N seconds S"
+ * BenchWriter DB max SECONDS        as many commits as possible; prints "commits N seconds S
+ *                                   cpu_ns C" (C: this process's CPU time, start-up included)
  * BenchWriter DB paced RATE SECONDS RATE commits/s; prints "commit EPOCH_MICROS" per commit
  * </pre>
  */
@@ -39,7 +40,10 @@ public final class BenchWriter {
             ins.executeUpdate();
             n++;
           }
-          out.printf("commits %d seconds %.3f%n", n, (System.nanoTime() - start) / 1e9);
+          long cpu = ((com.sun.management.OperatingSystemMXBean)
+                  java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+              .getProcessCpuTime();
+          out.printf("commits %d seconds %.3f cpu_ns %d%n", n, (System.nanoTime() - start) / 1e9, cpu);
         } else {
           int rate = Integer.parseInt(args[2]);
           long total = (long) rate * Long.parseLong(args[3]);

@@ -93,6 +93,8 @@ public final class PrimaryBenchmark {
     p.waitFor();
     String[] w = line.split(" ");
     long commits = Long.parseLong(w[1]);
+    System.out.printf("  round %s agent: app CPU per commit %.1f us (app process, start-up included)%n",
+        agent == null ? "without" : "with", Long.parseLong(w[5]) / 1000.0 / commits);
     if (agent != null) {
       agent.syncNow(120_000);
       long agentCpu = processCpuNanos() - cpuBefore;

@@ -51,6 +51,31 @@ class WalReaderTest {
   }
 
   @Test
+  void aWalLargerThanOneReadAheadIsReadWholeAndBoundedPollsAddUp() throws Exception {
+    Path db = dir.resolve("big.db");
+    try (Connection c = open(db);
+        Statement s = c.createStatement();
+        WalReader r = new WalReader(Path.of(db + "-wal"))) {
+      s.execute("CREATE TABLE t(x)");
+      // 1-, 2- and 3-page transactions, ~3 MiB of WAL: frames straddle every 1 MiB read-ahead.
+      for (int i = 0; i < 300; i++) {
+        s.execute("INSERT INTO t VALUES (randomblob(" + (100 + (i % 3) * 4000) + "))");
+      }
+      WalHeader h = r.readHeader().orElseThrow();
+      r.start(h);
+      int commits = 0;
+      for (List<WalTransaction> txs = r.poll(7); !txs.isEmpty(); txs = r.poll(7)) {
+        assertTrue(txs.size() <= 7);
+        commits += txs.size();
+      }
+      assertEquals(301, commits);
+      long frameSize = WalFrame.HEADER_SIZE + h.pageSize();
+      assertEquals((java.nio.file.Files.size(Path.of(db + "-wal")) - WalHeader.SIZE) / frameSize,
+          r.committedFrames(), "every frame of the file was read and validated");
+    }
+  }
+
+  @Test
   void aFrameFailingTheChecksumEndsTheValidWal() throws Exception {
     Path db = dir.resolve("c.db");
     Path copy = dir.resolve("copy-wal");
