@@ -78,6 +78,27 @@ public final class EmbeddedS3Server implements AutoCloseable {
   }
 
   /**
+   * Runs a transient-backend server in its own process until standard input closes, so that a
+   * benchmark can keep the bucket server's CPU out of the JVM it measures. Usage: {@code java -cp
+   * CLASSPATH dev.walship.s3.EmbeddedS3Server ACCESS_KEY SECRET_KEY}. Prints one line, {@code
+   * endpoint http://127.0.0.1:PORT}, once the server accepts requests.
+   */
+  public static void main(String[] args) throws IOException {
+    if (args.length != 2) {
+      System.err.println("usage: EmbeddedS3Server ACCESS_KEY SECRET_KEY");
+      System.exit(2);
+    }
+    try (EmbeddedS3Server s3 =
+        builder().transientBackend().credentials(args[0], args[1]).start()) {
+      System.out.println("endpoint " + s3.endpoint());
+      System.out.flush();
+      while (System.in.read() >= 0) {
+        // runs until the parent closes our standard input (or dies)
+      }
+    }
+  }
+
+  /**
    * Starts the server and creates the bucket if missing. Idempotent.
    *
    * @return this

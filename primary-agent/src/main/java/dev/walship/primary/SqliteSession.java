@@ -56,7 +56,11 @@ final class SqliteSession implements AutoCloseable {
       reads[1] = open(db, 5000);
       this.read = reads[0];
       this.barrier = open(db, barrierTimeoutMillis);
-      this.checkpoint = open(db, 200);
+      // Busy timeout 0: PASSIVE never waits anyway, and TRUNCATE holds SQLite's writer lock
+      // while its busy handler waits for readers; with a timeout the app's writers waited up to
+      // that long whenever the app had committed since the barrier. Now TRUNCATE just reports busy
+      // and is tried again after a later checkpoint.
+      this.checkpoint = open(db, 0);
     } catch (SQLException e) {
       throw new PrimaryException("cannot open SQLite database " + db + ": " + e.getMessage(), e);
     }

@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  *       a machine without a spare core.
  * </ol>
  *
- * The bucket is the in-process S3 server (S3Proxy, transient backend) on loopback.
+ * The bucket is the embedded S3 server (S3Proxy, transient backend) on loopback, by default in a
+ * child JVM at nice 19 (see {@link Bucket}).
  */
 public final class PrimaryBenchmark {
   private static final long CHECKPOINT_PAGES = Long.getLong("bench.checkpointPages", 1000);
@@ -39,7 +40,9 @@ public final class PrimaryBenchmark {
   public static void main(String[] args) throws Exception {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     Path dir = Files.createTempDirectory("walship-bench");
-    try (InProcessS3 s3 = InProcessS3.transientBackend().start()) {
+    String where = System.getProperty("bench.s3", "process");
+    try (Bucket s3 = Bucket.start(where)) {
+      System.out.printf("bucket server: %s%n", s3.description);
       // 1. throughput
       List<Double> without = new ArrayList<>();
       List<Double> with = new ArrayList<>();
@@ -68,7 +71,7 @@ public final class PrimaryBenchmark {
     }
   }
 
-  private static double throughput(Path db, int seconds, Duration interval, InProcessS3 s3)
+  private static double throughput(Path db, int seconds, Duration interval, Bucket s3)
       throws Exception {
     Files.deleteIfExists(db);
     init(db);
@@ -102,16 +105,17 @@ public final class PrimaryBenchmark {
       agent.close();
       store.delegate.close();
       Checkpointer c = agent.checkpointer();
-      System.out.printf("  round with agent: %d commits, CPU per commit: %.1f us this JVM (agent +"
-          + " in-process bucket server), %.1f us the agent's capture and upload threads; %d write"
-          + " barriers, %.1f ms held in all (max %.1f ms), %d PUTs%n",
+      System.out.printf("  round with agent: %d commits, CPU per commit: %.1f us this JVM (agent, and"
+          + " the bucket server if in process), %.1f us the agent's capture and upload threads; %d write"
+          + " barriers, %.1f ms held in all (max %.1f ms: %s), %d PUTs, %d read-mark moves%n",
           commits, agentCpu / 1000.0 / commits, agentThreadsCpu / 1000.0 / commits, c.barriers(),
-          c.barrierNanos() / 1e6, c.maxBarrierNanos() / 1e6, store.puts.get());
+          c.barrierNanos() / 1e6, c.maxBarrierNanos() / 1e6, c.maxBarrierPhases(), store.puts.get(),
+          c.pinMoves());
     }
     return commits / Double.parseDouble(w[3]);
   }
 
-  private static void lag(Path db, Duration interval, int rate, int seconds, InProcessS3 s3)
+  private static void lag(Path db, Duration interval, int rate, int seconds, Bucket s3)
       throws Exception {
     init(db);
     FlakyStore store = new FlakyStore(s3.open("bench-" + db.getFileName()));
@@ -177,6 +181,51 @@ public final class PrimaryBenchmark {
         mode, (agentThreadsCpuNanos() - idleCpuBefore) / 1e6 / idleMillis * 100);
     agent.close();
     store.delegate.close();
+  }
+
+  /**
+   * Where the benchmark's bucket lives ({@code -Dbench.s3}): {@code process} (default) the
+   * embedded S3 server in a child JVM at nice 19, standing in for S3 on other machines: its CPU
+   * is not charged to the agent's JVM and it runs on CPU the app and agent leave idle; {@code
+   * process-normal} the same at normal priority; {@code inprocess} in this JVM, beside the agent.
+   */
+  private static final class Bucket implements AutoCloseable {
+    final String description;
+    private final InProcessS3 inProcess;
+    private final dev.walship.store.testing.S3ServerProcess child;
+
+    private Bucket(String description, InProcessS3 inProcess,
+        dev.walship.store.testing.S3ServerProcess child) {
+      this.description = description;
+      this.inProcess = inProcess;
+      this.child = child;
+    }
+
+    static Bucket start(String where) throws IOException {
+      return switch (where) {
+        case "inprocess" -> new Bucket("embedded S3 in the agent's JVM",
+            InProcessS3.transientBackend().start(), null);
+        case "process" -> new Bucket("embedded S3 in a child JVM at nice 19", null,
+            dev.walship.store.testing.S3ServerProcess.start(19));
+        case "process-normal" -> new Bucket("embedded S3 in a child JVM", null,
+            dev.walship.store.testing.S3ServerProcess.start(0));
+        default -> throw new IllegalArgumentException(
+            "bench.s3 must be process, process-normal or inprocess, got " + where);
+      };
+    }
+
+    dev.walship.store.ObjectStore open(String prefix) {
+      return inProcess != null ? inProcess.open(prefix) : child.open(prefix);
+    }
+
+    @Override
+    public void close() {
+      if (inProcess != null) {
+        inProcess.close();
+      } else {
+        child.close();
+      }
+    }
   }
 
   private static void init(Path db) throws Exception {
