@@ -57,7 +57,7 @@ public final class PrimaryCommand implements Callable<Integer> {
   @Option(names = "--checkpoint-pages", description = "PASSIVE checkpoint past this many WAL frames (default 1000).")
   Long checkpointPages;
 
-  @Option(names = "--truncate-pages", description = "TRUNCATE checkpoint past this many WAL frames (default 20000).")
+  @Option(names = "--truncate-pages", description = "TRUNCATE checkpoint past this many WAL frames (default 121359, as Litestream).")
   Long truncatePages;
 
   @Option(

@@ -175,6 +175,11 @@ public final class Capturer implements Closeable {
     return session;
   }
 
+  /** fsyncs the {@code -wal} file (through the agent's read-only descriptor). */
+  void syncWal() {
+    wal.force();
+  }
+
   /**
    * Called by {@link Checkpointer} after a checkpoint that backfilled every frame: the database
    * file now holds every captured page, so the WAL overlay is dropped (its frames may be

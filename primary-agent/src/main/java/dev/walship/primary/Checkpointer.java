@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
  *       ({@code prepare}), so that the barrier only has to cover the commits made since — a few
  *       milliseconds of them instead of a sync interval's worth (segment encoding and the spool's
  *       fsync otherwise ran with the app's writers stopped); then backfill it, still before the
- *       barrier: move the read mark to the WAL's end, read and make durable up to there, PASSIVE
- *       (which stops at that mark) — so the checkpoint under the barrier copies only the frames of
- *       the last few milliseconds;
+ *       barrier: fsync the WAL, move the read mark to the WAL's end, PASSIVE (which stops at that
+ *       mark), read up to the mark — so the checkpoint under the barrier copies only the frames
+ *       of the last few milliseconds; then read and make durable again while each pass still
+ *       finds many new commits;
  *   <li>{@code BEGIN IMMEDIATE} on the barrier connection (the app's writers wait on their busy
  *       timeout; if the app holds its writer lock longer than the barrier timeout, the checkpoint
  *       is skipped and tried again later);
@@ -149,29 +150,28 @@ public final class Checkpointer {
   }
 
   /**
-   * Moves the agent's read mark forward once the app has committed {@code PIN_STEP_FRAMES} frames
-   * past it (call after {@link Capturer#poll()}). Two reasons:
+   * Moves the agent's read mark off 0 once the app has written {@code PIN_STEP_FRAMES} frames into
+   * a new WAL generation (call after {@link Capturer#poll()}). After a complete checkpoint the
+   * read transaction begins on a fully backfilled WAL, so SQLite gives it read mark 0 ("read the
+   * database file only"): that is what lets the app restart the WAL. But while a reader holds
+   * mark 0, every checkpoint attempt builds a sorted index of the whole WAL before finding it may
+   * not backfill anything, and the app's autocheckpoint attempts one after every commit once the
+   * WAL holds 1,000 frames: quadratic. Measured with a 1-row-insert app: 5,000 commits/s after
+   * 4 s instead of 70,000.
    *
-   * <ul>
-   *   <li>After a complete checkpoint the read transaction begins on a fully backfilled WAL, so
-   *       SQLite gives it read mark 0 ("read the database file only"), which lets the app restart
-   *       the WAL. But while a reader holds mark 0, every checkpoint attempt by the app (its
-   *       autocheckpoint runs after every commit once the WAL holds 1,000 frames) builds a sorted
-   *       index of the whole WAL before finding it may not backfill anything: quadratic. Measured
-   *       with a 1-row-insert app: 5,000 commits/s after 4 s instead of 70,000.
-   *   <li>A mark near the WAL's end lets the app's autocheckpoint backfill what the agent has
-   *       read, as it would with no agent, so the agent's own checkpoint under the write barrier
-   *       copies little.
-   * </ul>
+   * <p>Within a generation the mark then stays put until the next checkpoint cycle: the app's
+   * autocheckpoint finds nothing to backfill past it (a cheap no-op, and no fsync on the app's
+   * thread), and the agent does the copying itself in {@link #backfillBeforeBarrier}.
    *
-   * Safe for the same reason {@link #backfillBeforeBarrier} is: frames up to the new mark may be
-   * backfilled, but the WAL cannot restart while the agent's read transaction holds a mark other
-   * than 0, so every frame stays readable until the capture reads it (the poll right after).
+   * <p>Safe: frames up to the new mark may be backfilled, but the WAL cannot restart while the
+   * agent's read transaction holds a mark other than 0 (and the new generation is not fully
+   * backfilled, so the new mark is not 0), so every frame stays readable until the capture reads
+   * it (the poll right after).
    */
   public void advancePin() {
     WalHeader gen = capturer.walGeneration();
-    long base = gen != null && gen.sameGeneration(pinGeneration) ? pinFrames : 0;
-    if (capturer.walFrames() - base < PIN_STEP_FRAMES) {
+    if (gen == null || gen.sameGeneration(pinGeneration)
+        || capturer.walFrames() < PIN_STEP_FRAMES) {
       return;
     }
     capturer.session().rotateRead();
@@ -223,8 +223,6 @@ public final class Checkpointer {
     if (!due() || !uploaderIdle.getAsBoolean()) {
       return Outcome.NOT_NEEDED;
     }
-    capturer.poll();
-    prepare.run();
     backfillBeforeBarrier(prepare);
     catchUp(prepare);
     Outcome o = checkpoint(capturer.walFrames() >= truncatePages, flushAndAwaitDurable);
@@ -238,20 +236,30 @@ public final class Checkpointer {
   /**
    * Backfills, with the app still writing, what was captured and made durable, so that the PASSIVE
    * under the barrier only copies the frames committed since (a checkpoint of thousands of frames
-   * and its fsyncs took 100-300 ms with the app's writers stopped). Each pass moves the agent's
-   * read mark to the WAL's end ({@link SqliteSession#rotateRead}: no moment without a pin), captures
-   * and makes durable everything up to there, then runs PASSIVE, which cannot backfill past that
-   * mark. Up to three passes, while the app commits faster than the previous pass left over.
+   * and its fsyncs took 100-300 ms with the app's writers stopped). Each pass captures and makes
+   * durable what the WAL holds, fsyncs the WAL, moves the agent's read mark to the WAL's end
+   * ({@link SqliteSession#rotateRead}: no moment without a pin), runs PASSIVE, which cannot
+   * backfill past that mark, and captures up to the mark. Frames committed between the capture
+   * and the move (milliseconds of them) may be backfilled before they are durable; that costs
+   * nothing while the agent lives (its mark, not 0, forbids a WAL restart) and is the same
+   * exposure as any crash of the agent with commits not yet uploaded: the app may then
+   * checkpoint and restart the WAL, and the restarted agent answers with a snapshot. Up to three
+   * passes, while the app commits faster than the previous pass left over.
    */
   private void backfillBeforeBarrier(Runnable prepare) {
     SqliteSession s = capturer.session();
     long left = Long.MAX_VALUE;
     for (int pass = 0; pass < 3; pass++) {
+      capturer.poll();
+      prepare.run(); // what the new mark covers is durable, but for the last few milliseconds
+      // The WAL's dirty pages go to disk here, on the agent's thread: the checkpoint's own WAL
+      // fsync may run on the app's thread (its autocheckpoint can win the race below), and after
+      // a second of writes at full speed it has hundreds of megabytes to flush.
+      capturer.syncWal();
       s.rotateRead();
-      capturer.poll(); // everything up to the new read mark (and maybe more)
       pinned();
-      prepare.run(); // durable before any of it is backfilled
       SqliteSession.CheckpointResult r = passive(s);
+      capturer.poll(); // up to the new mark before anything reads pages from the database file
       if (r.busy() || r.logFrames() < 0) {
         return;
       }

@@ -41,7 +41,12 @@ public record DatabaseOptions(
 
   public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(1);
   public static final long DEFAULT_CHECKPOINT_PAGES = 1000;
-  public static final long DEFAULT_TRUNCATE_PAGES = 20_000;
+  /**
+   * Litestream's default (max-checkpoint-page-n, about 500 MB of 4 KiB pages): past this the
+   * checkpoint interval is ignored. Lower values force a write barrier several times a second at
+   * full write speed (20,000 frames fill in 0.35 s at 58,000 one-page commits/s).
+   */
+  public static final long DEFAULT_TRUNCATE_PAGES = 121_359;
   public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(1);
 
   /** Snapshot interval used when retention is set and no interval is given. */

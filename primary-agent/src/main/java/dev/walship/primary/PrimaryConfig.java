@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  * sync-interval: 1s                              # 0 = continuous
  * admin: 127.0.0.1:9090                          # admin API (omit for none)
  * checkpoint-pages: 1000                         # PASSIVE past this many WAL frames
- * truncate-pages: 20000                          # TRUNCATE past this many
+ * truncate-pages: 121359                         # TRUNCATE past this many
  * checkpoint-interval: 1s                        # at most one checkpoint per interval (unless
  *                                                #   past truncate-pages)
  * snapshot-interval: 24h                         # periodic snapshots/ (default 0 = none)

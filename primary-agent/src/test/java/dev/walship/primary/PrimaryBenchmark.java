@@ -238,7 +238,8 @@ public final class PrimaryBenchmark {
     DatabaseOptions o =
         DatabaseOptions.of(db, "bench").withSyncInterval(interval)
             .withSpoolDir(Path.of(db + ".spool"))
-            .withCheckpointPages(CHECKPOINT_PAGES, Math.max(CHECKPOINT_PAGES, 20_000))
+            .withCheckpointPages(CHECKPOINT_PAGES,
+                Math.max(CHECKPOINT_PAGES, DatabaseOptions.DEFAULT_TRUNCATE_PAGES))
             .withCompression(dev.walship.format.Compression.valueOf(
                 System.getProperty("bench.compression", "LZ4")));
     DatabaseAgent a = new DatabaseAgent(o, store, new SimpleMeterRegistry(), InstantSource.system());
