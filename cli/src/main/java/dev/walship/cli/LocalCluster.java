@@ -6,6 +6,7 @@ import dev.walship.primary.PrimaryAgent;
 import dev.walship.replica.Follower;
 import dev.walship.replica.ReplicaAgent;
 import dev.walship.replica.ReplicaConfig;
+import dev.walship.s3.BucketServer;
 import dev.walship.s3.EmbeddedS3Server;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.ObjectStores;
@@ -45,7 +46,7 @@ final class LocalCluster implements AutoCloseable {
     }
   }
 
-  private final EmbeddedS3Server s3;
+  private final BucketServer s3;
   private final boolean ownsS3;
   private final String db;
   private final String prefix;
@@ -55,7 +56,7 @@ final class LocalCluster implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private boolean primaryClosed;
 
-  private LocalCluster(EmbeddedS3Server s3, boolean ownsS3, String prefix, String db,
+  private LocalCluster(BucketServer s3, boolean ownsS3, String prefix, String db,
       CountingObjectStore primaryStore, PrimaryAgent primary) {
     this.s3 = s3;
     this.ownsS3 = ownsS3;
@@ -70,9 +71,9 @@ final class LocalCluster implements AutoCloseable {
    * primary agent on {@code dbFile} with {@code syncInterval} (0 = continuous), and waits until the
    * initial snapshot is durable.
    */
-  static LocalCluster startPrimary(EmbeddedS3Server s3, String prefix, Path dbFile,
+  static LocalCluster startPrimary(BucketServer s3, String prefix, Path dbFile,
       Duration syncInterval) throws InterruptedException {
-    EmbeddedS3Server server = s3 != null ? s3 : EmbeddedS3Server.builder().transientBackend().start();
+    BucketServer server = s3 != null ? s3 : EmbeddedS3Server.builder().transientBackend().start();
     String url = server.targetUrl(prefix);
     DatabaseOptions options = DatabaseOptions.of(dbFile, url).withSyncInterval(syncInterval);
     CountingObjectStore store = new CountingObjectStore(ObjectStores.open(url, server.credentials()));
@@ -121,7 +122,7 @@ final class LocalCluster implements AutoCloseable {
     return ObjectStores.open(s3.targetUrl(prefix), s3.credentials());
   }
 
-  EmbeddedS3Server s3() {
+  BucketServer s3() {
     return s3;
   }
 

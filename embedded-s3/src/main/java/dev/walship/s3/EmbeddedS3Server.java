@@ -45,7 +45,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  *
  * <p>Thread-safe once started. {@link #close()} stops the server and releases its port.
  */
-public final class EmbeddedS3Server implements AutoCloseable {
+public final class EmbeddedS3Server implements BucketServer {
   /** Bucket created unless the builder names another. */
   public static final String DEFAULT_BUCKET = "walship";
 
@@ -176,6 +176,7 @@ public final class EmbeddedS3Server implements AutoCloseable {
   }
 
   /** The server's endpoint, e.g. {@code http://127.0.0.1:41234}. */
+  @Override
   public synchronized URI endpoint() {
     requireStarted();
     return endpoint;
@@ -187,6 +188,7 @@ public final class EmbeddedS3Server implements AutoCloseable {
   }
 
   /** The one bucket the server holds. */
+  @Override
   public String bucket() {
     return bucket;
   }
@@ -197,6 +199,7 @@ public final class EmbeddedS3Server implements AutoCloseable {
   }
 
   /** Credentials the server accepts; pass them to the store, never print them. */
+  @Override
   public AwsCredentialsProvider credentials() {
     return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey));
   }
@@ -207,6 +210,7 @@ public final class EmbeddedS3Server implements AutoCloseable {
    * Holds no secret. Leading and trailing slashes of {@code prefix} are dropped; null or empty
    * means the bucket root.
    */
+  @Override
   public String targetUrl(String prefix) {
     requireStarted();
     String p = prefix == null ? "" : prefix.replaceAll("^/+|/+$", "");

@@ -192,10 +192,10 @@ public final class PrimaryBenchmark {
   private static final class Bucket implements AutoCloseable {
     final String description;
     private final InProcessS3 inProcess;
-    private final dev.walship.store.testing.S3ServerProcess child;
+    private final dev.walship.s3.EmbeddedS3Process child;
 
     private Bucket(String description, InProcessS3 inProcess,
-        dev.walship.store.testing.S3ServerProcess child) {
+        dev.walship.s3.EmbeddedS3Process child) {
       this.description = description;
       this.inProcess = inProcess;
       this.child = child;
@@ -206,16 +206,18 @@ public final class PrimaryBenchmark {
         case "inprocess" -> new Bucket("embedded S3 in the agent's JVM",
             InProcessS3.transientBackend().start(), null);
         case "process" -> new Bucket("embedded S3 in a child JVM at nice 19", null,
-            dev.walship.store.testing.S3ServerProcess.start(19));
+            dev.walship.s3.EmbeddedS3Process.start(19));
         case "process-normal" -> new Bucket("embedded S3 in a child JVM", null,
-            dev.walship.store.testing.S3ServerProcess.start(0));
+            dev.walship.s3.EmbeddedS3Process.start(0));
         default -> throw new IllegalArgumentException(
             "bench.s3 must be process, process-normal or inprocess, got " + where);
       };
     }
 
     dev.walship.store.ObjectStore open(String prefix) {
-      return inProcess != null ? inProcess.open(prefix) : child.open(prefix);
+      return inProcess != null
+          ? inProcess.open(prefix)
+          : dev.walship.store.ObjectStores.open(child.targetUrl(prefix), child.credentials());
     }
 
     @Override
