@@ -29,9 +29,9 @@ import java.util.Objects;
  * and {@code addCommit(...)}, then {@code finishTo(file)} or {@code finish()}.
  *
  * <p>Page images are compressed as they are added, so the spool holds the stored form and the final
- * write only copies. Memory use is about 40 bytes per page image plus one page buffer and a 256 KiB
- * spool buffer; the images themselves live in the spool file, which is created only when the stored
- * images outgrow the buffer (a small segment never touches the disk before {@link #finishTo}).
+ * write only copies. Memory use is about 40 bytes per page image plus one page buffer and a spool
+ * buffer that grows from 64 KiB to 4 MiB; the images themselves live in the spool file, which is
+ * created only when the stored images outgrow the buffer (a small segment never touches the disk before {@link #finishTo}).
  *
  * <p>Images of a page beyond the database size of the commit that wrote them are dropped at {@link
  * #addCommit}: SQLite may spill such frames to the WAL before a commit that truncates the database,
@@ -40,7 +40,15 @@ import java.util.Objects;
  * <p>Not thread-safe. {@link #close()} deletes the spool file.
  */
 public final class SegmentWriter implements Closeable {
-  private static final int SPOOL_BUFFER = 1 << 18;
+  /**
+   * Stored page data kept in memory before the writer spills to a spool file: a level-0 segment
+   * of a busy database (about a second of commits) fits, so it is written once, to its final
+   * file, instead of three times (spool, read back, final file). The buffer starts at 64 KiB and
+   * doubles as needed, so small segments stay small.
+   */
+  private static final int SPOOL_BUFFER = 4 << 20;
+
+  private static final int SPOOL_BUFFER_INITIAL = 64 << 10;
 
   private final SegmentKind kind;
   private final int level;
@@ -51,7 +59,8 @@ public final class SegmentWriter implements Closeable {
   private final Path spoolDir;
   private Path spoolFile; // created on the first flush of spoolBuffer
   private FileChannel spool;
-  private final ByteBuffer spoolBuffer;
+  private ByteBuffer spoolBuffer;
+  private final int spoolLimit;
   private long spoolFlushed;
   private final SegmentEncoder.PageStorer storer;
 
@@ -86,7 +95,8 @@ public final class SegmentWriter implements Closeable {
     this.checksumBefore = checksumBefore;
     this.compression = compression;
     this.spoolDir = spoolDir;
-    this.spoolBuffer = ByteBuffer.allocate(Math.max(spoolBufferBytes, pageSize));
+    this.spoolLimit = Math.max(spoolBufferBytes, pageSize);
+    this.spoolBuffer = ByteBuffer.allocate(Math.min(spoolLimit, Math.max(SPOOL_BUFFER_INITIAL, pageSize)));
     this.storer = new SegmentEncoder.PageStorer(compression, pageSize);
   }
 
@@ -98,7 +108,7 @@ public final class SegmentWriter implements Closeable {
    * @param checksumBefore database checksum at {@code firstTxid - 1} (0 for a snapshot)
    * @param compression how page images are stored
    * @param spoolDir directory for the temporary spool file (created there only when the segment
-   *     outgrows 256 KiB of stored page data)
+   *     outgrows 4 MiB of stored page data)
    * @throws IllegalArgumentException if an argument is out of range or {@code spoolDir} is not a
    *     directory
    */
@@ -355,6 +365,14 @@ public final class SegmentWriter implements Closeable {
 
   private long spoolWrite(byte[] a, int off, int len) {
     long at = spoolFlushed + spoolBuffer.position();
+    if (spoolBuffer.remaining() < len && spoolBuffer.capacity() < spoolLimit) {
+      int capacity = (int) Math.min(spoolLimit,
+          Math.max(2L * spoolBuffer.capacity(), (long) spoolBuffer.position() + len));
+      ByteBuffer bigger = ByteBuffer.allocate(capacity);
+      spoolBuffer.flip();
+      bigger.put(spoolBuffer);
+      spoolBuffer = bigger;
+    }
     if (spoolBuffer.remaining() < len) {
       flushSpool();
     }

@@ -174,10 +174,10 @@ class SegmentWriterTest {
   @Test
   void nothingCanBeAddedAfterFinishAndCloseDeletesTheSpool() throws Exception {
     SegmentWriter w = incremental(1);
-    for (int p = 1; p <= 600; p++) { // 600 random 512-byte pages: 300 KiB, more than the buffer
+    for (int p = 1; p <= 9000; p++) { // 9,000 random 512-byte pages: 4.4 MiB, more than the buffer
       w.addPage(p, 1, page(p), 0);
     }
-    w.addCommit(new CommitRecord(1, 0, 600, 0));
+    w.addCommit(new CommitRecord(1, 0, 9000, 0));
     Path out = tmp.resolve("out.seg");
     long size = w.finishTo(out);
     assertEquals(Files.size(out), size);
