@@ -177,7 +177,7 @@ public final class PrimaryBenchmark {
     }
     System.out.printf("S3 requests idle (%s): %.1f per minute (measured over %d s)%n", mode,
         (store.requests() - idleBefore) * 60_000.0 / idleMillis, idleMillis / 1000);
-    System.out.printf("agent CPU while idle (%s): %.2f%% of one core (capture polls every 5 ms)%n",
+    System.out.printf("agent CPU while idle (%s): %.2f%% of one core (capture polls every 40 ms after 2 s idle)%n",
         mode, (agentThreadsCpuNanos() - idleCpuBefore) / 1e6 / idleMillis * 100);
     agent.close();
     store.delegate.close();
