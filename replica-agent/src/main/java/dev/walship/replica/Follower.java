@@ -772,8 +772,10 @@ public final class Follower implements AutoCloseable {
   }
 
   private void deleteReplicaFiles() throws IOException {
-    for (String suffix : List.of("", ".walship.json", ".walship.json.tmp", "-journal")) {
-      Files.deleteIfExists(file.resolveSibling(file.getFileName() + suffix));
+    Files.deleteIfExists(file);
+    Files.deleteIfExists(file.resolveSibling(file.getFileName() + "-journal"));
+    for (Path sidecar : PageApplier.sidecarFiles(file)) {
+      Files.deleteIfExists(sidecar);
     }
   }
 

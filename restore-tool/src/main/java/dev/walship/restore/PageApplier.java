@@ -38,18 +38,27 @@ import org.sqlite.SQLiteConfig;
  *       SegmentReader#checksumBefore()} or, when the file is already inside the segment, the
  *       commit record of the local TXID). A SNAPSHOT segment replaces the whole file, unchecked.
  *   <li>The intent (segment keys, from and upto TXIDs, expected checksum) is written to the
- *       sidecar state file {@code NAME.walship.json} (temp file, fsync, rename, fsync directory).
+ *       sidecar state file {@code NAME.walship.state} ({@link StateFile}: one slot written in
+ *       place, {@code fdatasync}) before any page is touched.
  *   <li>{@code BEGIN EXCLUSIVE} on a dedicated sqlite-jdbc connection, so no reader is inside a
  *       read transaction; for each page the newest version with {@code from < txid <= upto} is
  *       written through one {@link FileChannel} opened once and never closed while SQLite
  *       connections are open (closing any descriptor of the file drops every POSIX lock the process
  *       holds on it); the file size is set to {@code dbSizePages * pageSize}; page 1 gets the
  *       change counter (bytes 24-27) bumped and version-valid-for (92-95) set, so readers drop
- *       their page caches; {@code fsync}; {@code COMMIT}.
+ *       their page caches; {@code fdatasync}; {@code COMMIT}.
  *   <li>Post-check: the running checksum (updated per page from the old and new images) must equal
  *       the commit record of {@code upto}; then the new TXID and checksum replace the intent in the
- *       state file. A mismatch marks the database failed (persisted) and throws.
+ *       state file, without an fsync. A mismatch marks the database failed (persisted) and throws.
  * </ol>
+ *
+ * <p>Two fsyncs per apply, and why each is needed: (1) the intent, because a page that reaches the
+ * disk while the state still names the old TXID and checksum would be a silent divergence no
+ * restart could detect; (2) the pages, because the record naming the new TXID must never be on
+ * disk before them. The record that ends the apply needs none: if it is lost, the durable intent
+ * makes the next open re-apply the same segments (idempotent) and recheck the whole checksum. SQLite
+ * itself adds none: {@code BEGIN EXCLUSIVE ... COMMIT} writes no journal when nothing was changed
+ * through SQL.
  *
  * <p>The first apply to an empty file (a bootstrap) is written without SQLite's lock: until it
  * has a valid header nobody can read the file, and a SQLite write transaction on an empty file
@@ -85,7 +94,7 @@ public final class PageApplier implements AutoCloseable {
   private static final int MAX_APPLY_THREADS = 4;
 
   private final Path file;
-  private final Path stateFile;
+  private final StateFile stateFile;
   private final FileChannel channel;
   private final Connection lock;
   private final String readerUrl;
@@ -93,7 +102,7 @@ public final class PageApplier implements AutoCloseable {
   private volatile RuntimeException interrupted;
   private boolean closed;
 
-  private PageApplier(Path file, Path stateFile, FileChannel channel, Connection lock, ApplierState state) {
+  private PageApplier(Path file, StateFile stateFile, FileChannel channel, Connection lock, ApplierState state) {
     this.file = file;
     this.stateFile = stateFile;
     this.channel = channel;
@@ -117,13 +126,14 @@ public final class PageApplier implements AutoCloseable {
    * @throws UncheckedIOException on I/O errors
    */
   public static PageApplier open(Path dbFile, String lineageId, SegmentSource repairSource) {
-    Path stateFile = ApplierState.pathFor(dbFile);
+    StateFile stateFile = null;
     FileChannel channel = null;
     Connection lock = null;
     try {
       ApplierState state;
-      if (Files.exists(stateFile)) {
-        state = ApplierState.read(stateFile);
+      if (StateFile.exists(dbFile)) {
+        stateFile = StateFile.open(dbFile);
+        state = stateFile.current();
         if (lineageId != null && state.lineageId() != null && !lineageId.equals(state.lineageId())) {
           throw new IllegalStateException(
               dbFile + " follows lineage " + state.lineageId() + ", not " + lineageId);
@@ -131,21 +141,22 @@ public final class PageApplier implements AutoCloseable {
         if (state.lineageId() == null && lineageId != null) {
           state = new ApplierState(lineageId, state.txid(), state.checksum(), state.pageSize(),
               state.pending(), state.failure());
+          stateFile.writeDurable(state);
         }
       } else {
         if (Files.exists(dbFile) && Files.size(dbFile) > 0) {
           throw new IllegalStateException(
-              dbFile + " exists but has no walship state file " + stateFile
+              dbFile + " exists but has no walship state file " + StateFile.pathFor(dbFile)
                   + "; refusing to apply segments to a file walship did not build");
         }
         state = new ApplierState(lineageId, 0, 0, 0, null, null);
+        stateFile = StateFile.create(dbFile, state);
       }
       if (!Files.exists(dbFile)) {
         Files.createFile(dbFile);
       }
       channel = FileChannel.open(dbFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
       forceRollbackJournalMode(channel);
-      state.write(stateFile);
       SQLiteConfig config = new SQLiteConfig();
       config.setBusyTimeout(DEFAULT_BUSY_TIMEOUT_MS);
       lock = config.createConnection("jdbc:sqlite:" + dbFile.toAbsolutePath());
@@ -155,15 +166,45 @@ public final class PageApplier implements AutoCloseable {
       }
       return applier;
     } catch (IOException e) {
-      closeQuietly(lock, channel);
+      closeQuietly(lock, channel, stateFile);
       throw new UncheckedIOException("cannot open " + dbFile, e);
     } catch (SQLException e) {
-      closeQuietly(lock, channel);
+      closeQuietly(lock, channel, stateFile);
       throw new UncheckedIOException(new IOException("cannot open SQLite connection on " + dbFile, e));
     } catch (RuntimeException e) {
-      closeQuietly(lock, channel);
+      closeQuietly(lock, channel, stateFile);
       throw e;
     }
+  }
+
+  /**
+   * What the sidecar state of {@code dbFile} records, read without opening or repairing anything
+   * (for tools and tests; safe while an applier in another process writes it).
+   *
+   * @param txid last TXID whose pages are durable
+   * @param pendingUptoTxid TXID an interrupted (or running) apply was going to, or -1
+   * @param failure why the file was marked failed, or null
+   */
+  public record RecordedState(long txid, long checksum, long pendingUptoTxid, String failure) {}
+
+  /**
+   * Reads the sidecar state of {@code dbFile}.
+   *
+   * @return empty if there is no state file
+   * @throws IllegalStateException if the state file is corrupt (neither slot valid)
+   */
+  public static Optional<RecordedState> recordedState(Path dbFile) {
+    if (!StateFile.exists(dbFile)) {
+      return Optional.empty();
+    }
+    ApplierState s = StateFile.read(dbFile);
+    return Optional.of(new RecordedState(s.txid(), s.checksum(),
+        s.pending() == null ? -1 : s.pending().uptoTxid(), s.failure()));
+  }
+
+  /** The sidecar files walship may keep beside {@code dbFile} (to delete with it). */
+  public static List<Path> sidecarFiles(Path dbFile) {
+    return StateFile.sidecars(dbFile);
   }
 
   /** The database file. */
@@ -287,7 +328,7 @@ public final class PageApplier implements AutoCloseable {
         new ApplierState.Intent(keys, from, uptoTxid, target.checksumAfter(), snapshot);
     ApplierState pending = new ApplierState(
         s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
-    pending.write(stateFile);
+    stateFile.writeDurable(pending); // fsync 1 of 2: the intent is on disk before any page
     state = pending;
     long computed;
     try {
@@ -308,7 +349,9 @@ public final class PageApplier implements AutoCloseable {
     }
     ApplierState done = new ApplierState(
         s.lineageId(), uptoTxid, computed, f.pageSize(), null, null);
-    done.write(stateFile);
+    // No fsync: the pages are durable (fsync 2 of 2, in writePages); if this record is lost, the
+    // durable intent is repaired on open by an idempotent re-apply (see StateFile).
+    stateFile.writeLazy(done);
     state = done;
   }
 
@@ -384,7 +427,7 @@ public final class PageApplier implements AutoCloseable {
     }
     ApplierState.Intent intent = new ApplierState.Intent(List.of(key), first - 1, first, checksumAfter, true);
     ApplierState pending = new ApplierState(s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
-    pending.write(stateFile);
+    stateFile.writeDurable(pending); // fsync 1 of 2: the intent is on disk before any page
     state = pending;
     long computed;
     try {
@@ -403,7 +446,7 @@ public final class PageApplier implements AutoCloseable {
           checksumAfter, computed, "database marked failed");
     }
     ApplierState done = new ApplierState(s.lineageId(), first, computed, pageSize, null, null);
-    done.write(stateFile);
+    stateFile.writeLazy(done);
     state = done;
     return new StreamedSnapshot(first, computed, dbSize, pageSize);
   }
@@ -668,7 +711,7 @@ public final class PageApplier implements AutoCloseable {
       return;
     }
     closed = true;
-    closeQuietly(lock, channel);
+    closeQuietly(lock, channel, stateFile);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -695,7 +738,7 @@ public final class PageApplier implements AutoCloseable {
         throw new DatabaseFailedException(why);
       }
       ApplierState done = new ApplierState(s.lineageId(), intent.uptoTxid(), full, pageSize, null, null);
-      done.write(stateFile);
+      stateFile.writeDurable(done);
       state = done;
     } finally {
       for (SegmentRef r : refs) {
@@ -706,7 +749,7 @@ public final class PageApplier implements AutoCloseable {
 
   private void markFailed(String why) {
     ApplierState failed = state.withFailure(why);
-    failed.write(stateFile);
+    stateFile.writeDurable(failed);
     state = failed;
   }
 
@@ -797,7 +840,9 @@ public final class PageApplier implements AutoCloseable {
           patchHeader(page1, oldCounter + 1, newSizePages);
           writeFully(page1, 0);
         }
-        channel.force(true);
+        // fdatasync (force(false)): flushes the data and the file size, which is all a later read
+        // needs (the same as SQLite's own database syncs); it skips the mtime journal commit.
+        channel.force(false);
         if (coordinated) {
           st.execute("COMMIT");
           committed = true;
@@ -988,7 +1033,7 @@ public final class PageApplier implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(Connection lock, FileChannel channel) {
+  private static void closeQuietly(Connection lock, FileChannel channel, StateFile stateFile) {
     // Order matters: SQLite connections first, the channel last (its close drops POSIX locks).
     if (lock != null) {
       try {
@@ -1002,6 +1047,13 @@ public final class PageApplier implements AutoCloseable {
         channel.close();
       } catch (IOException ignored) {
         // Every write was already forced; nothing is lost by a failed close.
+      }
+    }
+    if (stateFile != null) {
+      try {
+        stateFile.close(); // fsyncs the last apply's record, so a reopen need not repair
+      } catch (UncheckedIOException ignored) {
+        // That record is then not durable: the durable intent before it is repaired on reopen.
       }
     }
   }

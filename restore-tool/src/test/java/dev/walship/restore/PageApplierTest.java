@@ -27,6 +27,7 @@ import dev.walship.store.ObjectStores;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -142,9 +143,11 @@ class PageApplierTest {
     try (SegmentReader r = read(key)) {
       upto = r.lastTxid();
       // The crash: intent written, then half of the page images (any versions) and a bad size.
-      new ApplierState(lineage, from, shipper.history.get(from).checksum(), ReferenceShipper.PAGE_SIZE,
-          new ApplierState.Intent(List.of(key), from, upto, r.checksumAfter(), false), null)
-          .write(ApplierState.pathFor(file));
+      try (StateFile state = StateFile.open(file)) {
+        state.writeDurable(new ApplierState(lineage, from, shipper.history.get(from).checksum(),
+            ReferenceShipper.PAGE_SIZE,
+            new ApplierState.Intent(List.of(key), from, upto, r.checksumAfter(), false), null));
+      }
       byte[] page = new byte[r.pageSize()];
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
         for (int i = 0; i < r.pageCount(); i += 2) {
@@ -220,6 +223,42 @@ class PageApplierTest {
       try (SegmentReader r = read(l0.get(3).key())) {
         assertThrows(DatabaseFailedException.class, () -> again.apply(l0.get(3).key(), r, r.lastTxid()));
       }
+    }
+  }
+
+  @Test
+  void aLostEndOfApplyRecordIsRepairedFromTheDurableIntent() throws Exception {
+    // The record that ends an apply is written without fsync: model a power loss that lost it
+    // (its slot torn) while the pages and the intent before it were durable.
+    Path file = dir.resolve("lost-done.db");
+    List<ObjectInfo> l0 = level0();
+    String lineage = shipper.lineage.lineageId();
+    long upto;
+    try (PageApplier a = PageApplier.open(file, lineage, SegmentSource.none())) {
+      applyUntil(a, 4);
+      upto = a.txid();
+      assertEquals(Optional.of(new PageApplier.RecordedState(upto, a.checksum(), -1, null)),
+          PageApplier.recordedState(file));
+    }
+    StateFileTest.corruptSlot(file, StateFileTest.newestSlot(file), StateFile.HEADER_BYTES + 5);
+    PageApplier.RecordedState seen = PageApplier.recordedState(file).orElseThrow();
+    assertEquals(upto, seen.pendingUptoTxid(), "the durable intent of the last apply is the state");
+    List<String> fetched = new ArrayList<>();
+    try (PageApplier a = PageApplier.open(file, lineage, k -> {
+      fetched.add(k);
+      return read(k);
+    })) {
+      assertEquals(List.of(l0.get(3).key()), fetched, "the last apply's segment is applied again");
+      assertEquals(upto, a.txid());
+      assertEquals(shipper.history.get(upto).checksum(), a.checksum());
+      assertEquals(a.checksum(), a.recomputeChecksum());
+      for (int i = 4; i < l0.size(); i++) {
+        try (SegmentReader r = read(l0.get(i).key())) {
+          a.apply(l0.get(i).key(), r, r.lastTxid());
+        }
+      }
+      assertEquals(shipper.txid(), a.txid());
+      assertEquals(shipper.history.get(shipper.txid()).checksum(), a.recomputeChecksum());
     }
   }
 
