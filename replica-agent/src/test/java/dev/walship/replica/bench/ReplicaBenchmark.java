@@ -102,7 +102,7 @@ public final class ReplicaBenchmark {
     Path app = chinook(dir.resolve("app"));
     ObjectStore store = s3.openFresh();
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
-    ExecutorService http = Executors.newFixedThreadPool(8);
+    ExecutorService http = Executors.newFixedThreadPool(8, Thread.ofPlatform().name("replica-http-", 0).factory());
     try (ReferenceShipper shipper = new ReferenceShipper(store, "chinook", app, Files.createDirectories(dir.resolve("spool")));
         ReplicaAgent agent = (shipper.init() > 0)
             ? agent(s3, prefixOf(store), dir.resolve("replica"), Duration.ofSeconds(1), "chinook", scheduler, http, new SimpleMeterRegistry())
@@ -110,7 +110,7 @@ public final class ReplicaBenchmark {
       Path replicaFile = dir.resolve("replica").resolve("chinook.db");
       String url = "http://127.0.0.1:" + agent.port() + "/v2/pipeline";
       int threads = 4;
-      long[] hrana = run(threads, seconds, () -> {
+      OpFactory hranaLookup = () -> {
         HttpClient client = HttpClient.newHttpClient();
         return () -> {
           int id = 1 + ThreadLocalRandom.current().nextInt(3503);
@@ -124,8 +124,10 @@ public final class ReplicaBenchmark {
             throw new IllegalStateException(r.body());
           }
         };
-      });
-      long[] jdbc = run(threads, seconds, () -> {
+      };
+      run(threads, Math.min(3, seconds), hranaLookup); // warm-up: JIT compilation is not the cost
+      Measured hrana = run(threads, seconds, hranaLookup);
+      Measured jdbc = run(threads, seconds, () -> {
         Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + replicaFile + "?mode=ro");
         PreparedStatement ps = c.prepareStatement("SELECT Name, Milliseconds FROM Track WHERE TrackId = ?");
         return () -> {
@@ -138,8 +140,20 @@ public final class ReplicaBenchmark {
           }
         };
       });
+      String health = "http://127.0.0.1:" + agent.port() + "/health";
+      Measured floor = run(threads, seconds, () -> {
+        HttpClient client = HttpClient.newHttpClient();
+        return () -> {
+          HttpResponse<String> r = client.send(
+              HttpRequest.newBuilder(URI.create(health)).GET().build(), HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() != 200) {
+            throw new IllegalStateException(r.body());
+          }
+        };
+      });
       report("point lookup, Hrana/HTTP (4 threads)", hrana, seconds);
       report("point lookup, in-process JDBC (4 threads)", jdbc, seconds);
+      report("HTTP floor: GET /health, same client and server (4 threads)", floor, seconds);
     } finally {
       scheduler.shutdownNow();
       http.shutdownNow();
@@ -295,9 +309,13 @@ public final class ReplicaBenchmark {
     Op create() throws Exception;
   }
 
-  /** Runs {@code threads} loops for {@code seconds}; returns every latency in ns. */
-  private static long[] run(int threads, int seconds, OpFactory factory) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+  /** Runs {@code threads} loops for {@code seconds}; returns every latency in ns and the CPU used. */
+  private static Measured run(int threads, int seconds, OpFactory factory) throws Exception {
+    com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    long cpuBefore = os.getProcessCpuTime();
+    long serverBefore = serverCpuNanos();
+    ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("bench-client-", 0).factory());
     long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
     List<Future<long[]>> futures = new java.util.ArrayList<>();
     for (int t = 0; t < threads; t++) {
@@ -324,13 +342,36 @@ public final class ReplicaBenchmark {
       all = merged;
     }
     pool.shutdown();
+    long cpu = os.getProcessCpuTime() - cpuBefore;
     Arrays.sort(all);
-    return all;
+    return new Measured(all, cpu, serverCpuNanos() - serverBefore);
   }
 
-  private static void report(String what, long[] sorted, int seconds) {
-    System.out.printf("%s: %.0f ops/s, p50 %.3f ms, p99 %.3f ms%n",
-        what, sorted.length / (double) seconds, pct(sorted, 50) / 1e6, pct(sorted, 99) / 1e6);
+  /** Latencies of a {@link #run}, sorted, in ns, and the process CPU time it used. */
+  record Measured(long[] sorted, long cpuNanos, long serverCpuNanos) {}
+
+  /** CPU time of the replica's HTTP server threads (the executor and the JDK's dispatcher), ns. */
+  private static long serverCpuNanos() {
+    java.lang.management.ThreadMXBean tmx = java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (java.lang.management.ThreadInfo info : tmx.getThreadInfo(tmx.getAllThreadIds())) {
+      if (info != null && (info.getThreadName().startsWith("replica-http-")
+          || info.getThreadName().startsWith("HTTP-Dispatcher"))) {
+        sum += Math.max(0, tmx.getThreadCpuTime(info.getThreadId()));
+      }
+    }
+    return sum;
+  }
+
+  private static void report(String what, Measured m, int seconds) {
+    long[] sorted = m.sorted();
+    // CPU per operation (this process: client and server) reads steadier than ops/s on a shared
+    // machine: other processes slow the clock time of a request, not the CPU it needs.
+    System.out.printf("%s: %.0f ops/s, p50 %.3f ms, p99 %.3f ms, process CPU %.1f us/op%s%n",
+        what, sorted.length / (double) seconds, pct(sorted, 50) / 1e6, pct(sorted, 99) / 1e6,
+        m.cpuNanos() / 1e3 / Math.max(1, sorted.length),
+        m.serverCpuNanos() == 0 ? ""
+            : " (HTTP server threads %.1f us/op)".formatted(m.serverCpuNanos() / 1e3 / sorted.length));
   }
 
   private static long pct(long[] sorted, int p) {
