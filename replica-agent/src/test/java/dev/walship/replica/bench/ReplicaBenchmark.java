@@ -264,6 +264,9 @@ public final class ReplicaBenchmark {
                 + " durable-to-visible (replica): p50 %.1f ms, p99 %.1f ms%n",
             pct(durable, 50) / 1e6, pct(durable, 99) / 1e6, pct(afterDurable, 50) / 1e6,
             pct(afterDurable, 99) / 1e6);
+        List<dev.walship.store.ObjectInfo> l0 =
+            store.listAll(dev.walship.format.BucketLayout.levelPrefix("lag", 0), null);
+        rawLimits(store, l0.get(l0.size() - 1).key(), dir.resolve("replica"));
         registry.getMeters().stream()
             .filter(m -> m.getId().getName().startsWith("walship_replica_apply") || m.getId().getName().startsWith("walship_replica_fetch"))
             .forEach(m -> System.out.println("  " + m.getId() + " " + m.measure()));
@@ -275,6 +278,43 @@ public final class ReplicaBenchmark {
       http.shutdownNow();
       store.close();
     }
+  }
+
+  /**
+   * The raw limits of the lag, measured right after it on the same machine: one GET of a segment
+   * that exists (what the replica waits for per new segment), one GET of a key that does not (a
+   * caught-up poll), and one 4 KiB write + fdatasync in the replica's directory (an apply's fsync).
+   */
+  private static void rawLimits(ObjectStore store, String key, Path dir) throws Exception {
+    long[] get = new long[200];
+    long[] miss = new long[200];
+    for (int i = 0; i < get.length; i++) {
+      long s = System.nanoTime();
+      store.getRange(key, 0, 8L << 20).orElseThrow();
+      get[i] = System.nanoTime() - s;
+      s = System.nanoTime();
+      store.getRange(key + ".absent", 0, 8L << 20);
+      miss[i] = System.nanoTime() - s;
+    }
+    long[] sync = new long[100];
+    Path f = dir.resolve("fsync-probe");
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+      for (int i = 0; i < sync.length; i++) {
+        long s = System.nanoTime();
+        ch.write(java.nio.ByteBuffer.allocate(4096), (long) (i % 16) * 4096);
+        ch.force(false);
+        sync[i] = System.nanoTime() - s;
+      }
+    }
+    Files.delete(f);
+    Arrays.sort(get);
+    Arrays.sort(miss);
+    Arrays.sort(sync);
+    System.out.printf("  raw limits (same run): GET of a segment p50 %.1f ms, p99 %.1f ms; GET 404 p50 %.1f ms,"
+            + " p99 %.1f ms; 4 KiB write + fdatasync p50 %.1f ms, p99 %.1f ms%n",
+        pct(get, 50) / 1e6, pct(get, 99) / 1e6, pct(miss, 50) / 1e6, pct(miss, 99) / 1e6,
+        pct(sync, 50) / 1e6, pct(sync, 99) / 1e6);
   }
 
   private static void idle(InProcessS3 s3, Path dir, int seconds) throws Exception {
