@@ -55,23 +55,33 @@ class FollowerPollingTest {
     }
   }
 
-  @Test
-  void burstIsAppliedInOnePollAndPollsComeSoonerOnlyWhileSegmentsArrive() throws Exception {
-    ObjectStore store = S3.openFresh();
-    Path app = Files.createDirectories(tmp.resolve("app")).resolve("b.db");
+  /** The app's database {@code NAME.db} with one table. */
+  private Path appDatabase(String name) throws Exception {
+    Path app = Files.createDirectories(tmp.resolve("app")).resolve(name + ".db");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + app);
         Statement s = c.createStatement()) {
       s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
     }
-    ManualClock clock = new ManualClock();
+    return app;
+  }
+
+  /** A follower polling every 400 ms, at most 4 segments per apply step. */
+  private Follower follower(String db, ObjectStore store, Clock clock, HranaStreams streams) {
     Follower.Settings settings =
         new Follower.Settings(Duration.ofMillis(400), Duration.ofHours(1), false, 2, Duration.ofSeconds(5), 4);
+    return new Follower(db, store, tmp.resolve("replica"), settings, clock, streams,
+        new SimpleMeterRegistry(), System::nanoTime);
+  }
+
+  @Test
+  void burstIsAppliedInOnePollAndPollsComeSoonerOnlyWhileSegmentsArrive() throws Exception {
+    ObjectStore store = S3.openFresh();
+    Path app = appDatabase("b");
+    ManualClock clock = new ManualClock();
     try (ReferenceShipper shipper =
             new ReferenceShipper(store, "b", app, Files.createDirectories(tmp.resolve("spool")));
         HranaStreams streams = new HranaStreams(HranaLimits.defaults(), System::nanoTime, new SecureRandom());
-        Follower f =
-            new Follower("b", store, tmp.resolve("replica"), settings, clock, streams,
-                new SimpleMeterRegistry(), System::nanoTime)) {
+        Follower f = follower("b", store, clock, streams)) {
       shipper.init();
       f.start();
       assertEquals(1, f.served().txid());
@@ -107,21 +117,13 @@ class FollowerPollingTest {
   @Test
   void appliedPagesAreFsyncedOnceTheFollowerIsIdleNotInsideEachApply() throws Exception {
     ObjectStore store = S3.openFresh();
-    Path app = Files.createDirectories(tmp.resolve("app")).resolve("s.db");
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + app);
-        Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
-    }
+    Path app = appDatabase("s");
     ManualClock clock = new ManualClock();
-    Follower.Settings settings =
-        new Follower.Settings(Duration.ofMillis(400), Duration.ofHours(1), false, 2, Duration.ofSeconds(5), 4);
     Path replicaFile = tmp.resolve("replica").resolve("s.db");
     try (ReferenceShipper shipper =
             new ReferenceShipper(store, "s", app, Files.createDirectories(tmp.resolve("spool")));
         HranaStreams streams = new HranaStreams(HranaLimits.defaults(), System::nanoTime, new SecureRandom());
-        Follower f =
-            new Follower("s", store, tmp.resolve("replica"), settings, clock, streams,
-                new SimpleMeterRegistry(), System::nanoTime)) {
+        Follower f = follower("s", store, clock, streams)) {
       shipper.init();
       f.start();
       for (int i = 0; i < 5; i++) {
