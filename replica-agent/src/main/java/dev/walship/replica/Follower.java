@@ -104,6 +104,9 @@ public final class Follower implements AutoCloseable {
   /** How often a database that is unavailable for a transient reason retries, ms. */
   private static final long RETRY_MILLIS = 5_000;
 
+  /** Unsynced segments after which a caught-up poll fsyncs the applied pages. */
+  static final int SYNC_AFTER_SEGMENTS = 16;
+
   private final String db;
   private final ObjectStore store;
   private final Path file;
@@ -254,10 +257,39 @@ public final class Follower implements AutoCloseable {
         appliedAny = true;
         continue;
       }
+      if (r == PollResult.CAUGHT_UP) {
+        syncIfDue();
+      }
       if (r == PollResult.CAUGHT_UP && appliedAny) {
         return PollResult.APPLIED;
       }
       return r;
+    }
+  }
+
+  /**
+   * Fsyncs the applied pages ({@link PageApplier#sync}) while caught up, so the fsync is not on
+   * the path from a new segment to readers: when {@value #SYNC_AFTER_SEGMENTS} segments or more
+   * are unsynced, or no segment came for a second (idle). Until then a crash is repaired from the
+   * applier's recorded intent.
+   */
+  private void syncIfDue() {
+    if (applier == null) {
+      return;
+    }
+    int unsynced = applier.unsyncedSegments();
+    if (unsynced == 0) {
+      return;
+    }
+    long found = lastFoundMillis;
+    boolean idle = found == Long.MIN_VALUE
+        || clock.millis() - found >= Math.max(1000, settings.pollInterval().toMillis());
+    if (unsynced >= SYNC_AFTER_SEGMENTS || idle) {
+      try {
+        applier.sync();
+      } catch (UncheckedIOException e) {
+        unavailable("io", "fsync of " + file + " failed: " + e.getMessage());
+      }
     }
   }
 
@@ -772,8 +804,10 @@ public final class Follower implements AutoCloseable {
   }
 
   private void deleteReplicaFiles() throws IOException {
-    for (String suffix : List.of("", ".walship.json", ".walship.json.tmp", "-journal")) {
-      Files.deleteIfExists(file.resolveSibling(file.getFileName() + suffix));
+    Files.deleteIfExists(file);
+    Files.deleteIfExists(file.resolveSibling(file.getFileName() + "-journal"));
+    for (Path sidecar : PageApplier.sidecarFiles(file)) {
+      Files.deleteIfExists(sidecar);
     }
   }
 

@@ -9,6 +9,7 @@ import dev.walship.replica.hrana.HranaLimits;
 import dev.walship.replica.testing.InvariantWriter;
 import dev.walship.replica.testing.ReferenceShipper;
 import dev.walship.replica.testing.ReplicaMain;
+import dev.walship.restore.PageApplier;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.testing.InProcessS3;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -87,7 +88,7 @@ class CrashRecoveryTest {
     assertEquals(SEGMENTS + 1, finalTxid);
 
     Path dir = tmp.resolve("replica");
-    Path sidecar = dir.resolve("big.db.walship.json");
+    Path sidecar = dir.resolve("big.db"); // its state is read through PageApplier.recordedState
     int killedMidApply = 0;
     for (int round = 0; round < 12 && killedMidApply < 3; round++) {
       Process replica = startReplicaProcess(S3.targetUrl(prefix), dir);
@@ -154,21 +155,18 @@ class CrashRecoveryTest {
     return pb.start();
   }
 
-  private static boolean pendingIntent(Path sidecar) {
+  private static boolean pendingIntent(Path db) {
     try {
-      return Files.exists(sidecar) && Files.readString(sidecar).contains("\"pending\":{");
-    } catch (java.io.IOException e) {
-      return false; // replaced while being read
+      return PageApplier.recordedState(db).map(r -> r.pendingUptoTxid() >= 0).orElse(false);
+    } catch (RuntimeException e) {
+      return false; // created while being read
     }
   }
 
-  private static long applied(Path sidecar) {
+  private static long applied(Path db) {
     try {
-      if (!Files.exists(sidecar)) {
-        return 0;
-      }
-      return HranaJson.JSON.readTree(Files.readString(sidecar)).path("txid").asLong();
-    } catch (java.io.IOException e) {
+      return PageApplier.recordedState(db).map(PageApplier.RecordedState::txid).orElse(0L);
+    } catch (RuntimeException e) {
       return 0;
     }
   }

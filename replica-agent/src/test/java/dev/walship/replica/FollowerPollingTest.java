@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.walship.replica.hrana.HranaLimits;
 import dev.walship.replica.hrana.HranaStreams;
 import dev.walship.replica.testing.ReferenceShipper;
+import dev.walship.restore.PageApplier;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.testing.InProcessS3;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -26,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * How a follower polls: a burst of segments is applied in one poll (prefetched, batched), the next
- * poll comes sooner while segments keep arriving, and a caught-up follower makes exactly one GET
- * per poll.
+ * poll comes sooner while segments keep arriving, a caught-up follower makes exactly one GET
+ * per poll, and the applied pages are fsynced when it goes idle.
  */
 class FollowerPollingTest {
   @RegisterExtension static final InProcessS3 S3 = InProcessS3.transientBackend();
@@ -54,23 +55,33 @@ class FollowerPollingTest {
     }
   }
 
-  @Test
-  void burstIsAppliedInOnePollAndPollsComeSoonerOnlyWhileSegmentsArrive() throws Exception {
-    ObjectStore store = S3.openFresh();
-    Path app = Files.createDirectories(tmp.resolve("app")).resolve("b.db");
+  /** The app's database {@code NAME.db} with one table. */
+  private Path appDatabase(String name) throws Exception {
+    Path app = Files.createDirectories(tmp.resolve("app")).resolve(name + ".db");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + app);
         Statement s = c.createStatement()) {
       s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
     }
-    ManualClock clock = new ManualClock();
+    return app;
+  }
+
+  /** A follower polling every 400 ms, at most 4 segments per apply step. */
+  private Follower follower(String db, ObjectStore store, Clock clock, HranaStreams streams) {
     Follower.Settings settings =
         new Follower.Settings(Duration.ofMillis(400), Duration.ofHours(1), false, 2, Duration.ofSeconds(5), 4);
+    return new Follower(db, store, tmp.resolve("replica"), settings, clock, streams,
+        new SimpleMeterRegistry(), System::nanoTime);
+  }
+
+  @Test
+  void burstIsAppliedInOnePollAndPollsComeSoonerOnlyWhileSegmentsArrive() throws Exception {
+    ObjectStore store = S3.openFresh();
+    Path app = appDatabase("b");
+    ManualClock clock = new ManualClock();
     try (ReferenceShipper shipper =
             new ReferenceShipper(store, "b", app, Files.createDirectories(tmp.resolve("spool")));
         HranaStreams streams = new HranaStreams(HranaLimits.defaults(), System::nanoTime, new SecureRandom());
-        Follower f =
-            new Follower("b", store, tmp.resolve("replica"), settings, clock, streams,
-                new SimpleMeterRegistry(), System::nanoTime)) {
+        Follower f = follower("b", store, clock, streams)) {
       shipper.init();
       f.start();
       assertEquals(1, f.served().txid());
@@ -98,6 +109,41 @@ class FollowerPollingTest {
       assertEquals(Follower.PollResult.CAUGHT_UP, f.poll());
       assertEquals(2, f.storeRequests() - before, "caught up: one GET per poll, no LIST");
       assertEquals(Duration.ofMillis(400), f.nextPollDelay());
+    } finally {
+      store.close();
+    }
+  }
+
+  @Test
+  void appliedPagesAreFsyncedOnceTheFollowerIsIdleNotInsideEachApply() throws Exception {
+    ObjectStore store = S3.openFresh();
+    Path app = appDatabase("s");
+    ManualClock clock = new ManualClock();
+    Path replicaFile = tmp.resolve("replica").resolve("s.db");
+    try (ReferenceShipper shipper =
+            new ReferenceShipper(store, "s", app, Files.createDirectories(tmp.resolve("spool")));
+        HranaStreams streams = new HranaStreams(HranaLimits.defaults(), System::nanoTime, new SecureRandom());
+        Follower f = follower("s", store, clock, streams)) {
+      shipper.init();
+      f.start();
+      for (int i = 0; i < 5; i++) {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + app);
+            Statement s = c.createStatement()) {
+          s.execute("INSERT INTO t (v) VALUES ('row " + i + "')");
+        }
+        shipper.ship();
+      }
+      assertEquals(Follower.PollResult.APPLIED, f.poll());
+      assertEquals(6, f.served().txid());
+      PageApplier.RecordedState busy = PageApplier.recordedState(replicaFile).orElseThrow();
+      assertEquals(1, busy.txid(), "pages not yet fsynced: the durable base is still the bootstrap");
+      assertEquals(6, busy.pendingUptoTxid(), "and the durable intent covers every applied segment");
+
+      clock.millis.addAndGet(1_000);
+      assertEquals(Follower.PollResult.CAUGHT_UP, f.poll());
+      PageApplier.RecordedState idle = PageApplier.recordedState(replicaFile).orElseThrow();
+      assertEquals(6, idle.txid(), "idle for a second: pages fsynced, TXID recorded");
+      assertEquals(-1, idle.pendingUptoTxid());
     } finally {
       store.close();
     }

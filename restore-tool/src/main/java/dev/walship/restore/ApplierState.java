@@ -7,20 +7,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The sidecar state of a {@link PageApplier} database, kept in {@code NAME.walship.json} beside
- * the file and always replaced atomically (temp file, fsync, rename, fsync of the directory).
+ * The sidecar state of a {@link PageApplier} database, kept by {@link StateFile} in {@code
+ * NAME.walship.state} beside the file (format 2: two checksummed slots holding this JSON; format
+ * 1 was this JSON alone in {@code NAME.walship.json}, replaced by rename on every write).
  *
  * <pre>
- * {"format_version":1,"lineage_id":"..","txid":42,"checksum":"<16 hex>","page_size":4096,
+ * {"format_version":2,"lineage_id":"..","txid":42,"checksum":"<16 hex>","page_size":4096,
  *  "pending":{"keys":["db/L0/..seg"],"from_txid":41,"upto_txid":42,"checksum_after":"..",
  *             "snapshot":false} | null,
  *  "failure":null | "why"}
@@ -59,16 +57,21 @@ record ApplierState(
     return new ApplierState(lineageId, txid, checksum, pageSize, pending, why);
   }
 
+  /** The state file of {@code dbFile} ({@link StateFile#pathFor}). */
   static Path pathFor(Path dbFile) {
-    return dbFile.resolveSibling(dbFile.getFileName() + ".walship.json");
+    return StateFile.pathFor(dbFile);
   }
 
-  static ApplierState read(Path file) {
+  /** Decodes the JSON form ({@code source} names the file, for messages). */
+  static ApplierState fromJson(byte[] json, Path source) {
     try {
-      JsonNode n = JSON.readTree(Files.readAllBytes(file));
-      if (n.path("format_version").asInt() != 1) {
+      JsonNode n = JSON.readTree(json);
+      // format_version 1 is the JSON file of session 1; inside a StateFile slot the same fields
+      // are written with format_version 2.
+      int version = n.path("format_version").asInt();
+      if (version != 1 && version != StateFile.FORMAT) {
         throw new IllegalStateException(
-            file + ": unsupported format_version " + n.path("format_version"));
+            source + ": unsupported format_version " + n.path("format_version"));
       }
       Intent intent = null;
       JsonNode p = n.path("pending");
@@ -91,14 +94,14 @@ record ApplierState(
           intent,
           n.path("failure").isTextual() ? n.path("failure").asText() : null);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read applier state " + file, e);
+      throw new IllegalStateException(source + ": applier state is not valid JSON", e);
     }
   }
 
-  /** Writes atomically and durably: temp file, fsync, rename over, fsync the directory. */
-  void write(Path file) {
+  /** The JSON form, UTF-8 ({@code format_version} {@value StateFile#FORMAT}). */
+  byte[] toJson() {
     ObjectNode n = JSON.createObjectNode();
-    n.put("format_version", 1);
+    n.put("format_version", StateFile.FORMAT);
     n.put("lineage_id", lineageId);
     n.put("txid", txid);
     n.put("checksum", ChecksumChainException.hex(checksum));
@@ -115,25 +118,10 @@ record ApplierState(
       p.put("snapshot", pending.snapshot());
     }
     n.put("failure", failure);
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try {
-      try (FileChannel ch =
-          FileChannel.open(
-              tmp,
-              StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING)) {
-        ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(n)));
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      fsyncDirectory(file.toAbsolutePath().getParent());
+      return JSON.writeValueAsBytes(n);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write applier state " + file, e);
+      throw new UncheckedIOException("cannot encode applier state", e);
     }
   }
 

@@ -37,28 +37,43 @@ import org.sqlite.SQLiteConfig;
  *   <li>Pre-check: an INCREMENTAL segment must start from the local database checksum ({@link
  *       SegmentReader#checksumBefore()} or, when the file is already inside the segment, the
  *       commit record of the local TXID). A SNAPSHOT segment replaces the whole file, unchecked.
- *   <li>The intent (segment keys, from and upto TXIDs, expected checksum) is written to the
- *       sidecar state file {@code NAME.walship.json} (temp file, fsync, rename, fsync directory).
+ *   <li>The intent is written to the sidecar state file {@code NAME.walship.state} ({@link
+ *       StateFile}: one slot written in place, {@code fdatasync}) before any page is touched. It
+ *       names every segment applied since the pages were last fsynced (the base), from and upto
+ *       TXIDs and the expected checksum.
  *   <li>{@code BEGIN EXCLUSIVE} on a dedicated sqlite-jdbc connection, so no reader is inside a
  *       read transaction; for each page the newest version with {@code from < txid <= upto} is
  *       written through one {@link FileChannel} opened once and never closed while SQLite
  *       connections are open (closing any descriptor of the file drops every POSIX lock the process
  *       holds on it); the file size is set to {@code dbSizePages * pageSize}; page 1 gets the
  *       change counter (bytes 24-27) bumped and version-valid-for (92-95) set, so readers drop
- *       their page caches; {@code fsync}; {@code COMMIT}.
+ *       their page caches; {@code COMMIT}. Readers see the new TXID from here on.
  *   <li>Post-check: the running checksum (updated per page from the old and new images) must equal
- *       the commit record of {@code upto}; then the new TXID and checksum replace the intent in the
- *       state file. A mismatch marks the database failed (persisted) and throws.
+ *       the commit record of {@code upto}. A mismatch marks the database failed (persisted) and
+ *       throws.
+ *   <li>Later ({@link #sync}: when the follower goes idle, every {@value #MAX_UNSYNCED_SEGMENTS}
+ *       segments, after a snapshot, at {@link #close}): {@code fdatasync} of the file, then a record
+ *       naming the new TXID as the base, written without fsync.
  * </ol>
+ *
+ * <p>The fsyncs, and why each is needed. <b>Per apply, one</b>: the intent, because a page that
+ * reaches the disk while the durable state does not cover it would be a silent divergence no
+ * restart could detect. <b>Per sync, one</b>: the pages, because a record naming a later base
+ * must never be on disk before them. <b>None</b> for the record that moves the base: if it is
+ * lost, the durable intent before it is repaired. SQLite adds none: {@code BEGIN EXCLUSIVE ...
+ * COMMIT} writes no journal when nothing was changed through SQL. Readers may see pages that are
+ * not yet durable; after a crash (even a power loss) the repair on open brings the file back to
+ * at least that TXID before anything is served, so a replica's TXID never goes backwards.
  *
  * <p>The first apply to an empty file (a bootstrap) is written without SQLite's lock: until it
  * has a valid header nobody can read the file, and a SQLite write transaction on an empty file
  * would create a fresh page 1 of its own. Serve reads only once {@link #txid()} is above 0.
  *
  * <p>Crash safety: a pending intent found by {@link #open} is repaired before the applier is
- * returned: the segments are fetched again through the {@link SegmentSource}, re-applied without
- * the pre-check (full page images are idempotent), and the whole file's checksum is recomputed and
- * compared with the intent's expected checksum.
+ * returned: the segments since the base (at most {@value #MAX_UNSYNCED_SEGMENTS}) are fetched
+ * again through the {@link SegmentSource}, re-applied without the pre-check (full page images are
+ * idempotent), fsynced, and the whole file's checksum is recomputed and compared with the
+ * intent's expected checksum.
  *
  * <p>One applier per file, in one process: it owns the file's sidecar state and is the only
  * writer of the file; any number of readers (this process or others) may read it.
@@ -83,17 +98,20 @@ public final class PageApplier implements AutoCloseable {
   private static final int WRITE_RUN_BYTES = 1 << 20;
   private static final int PARALLEL_MIN_PAGES = 8192;
   private static final int MAX_APPLY_THREADS = 4;
+  /** Segments applied without an fsync of the pages before {@link #apply} syncs by itself. */
+  static final int MAX_UNSYNCED_SEGMENTS = 64;
 
   private final Path file;
-  private final Path stateFile;
+  private final StateFile stateFile;
   private final FileChannel channel;
   private final Connection lock;
   private final String readerUrl;
   private volatile ApplierState state;
+  private Unsynced unsynced = Unsynced.NONE;
   private volatile RuntimeException interrupted;
   private boolean closed;
 
-  private PageApplier(Path file, Path stateFile, FileChannel channel, Connection lock, ApplierState state) {
+  private PageApplier(Path file, StateFile stateFile, FileChannel channel, Connection lock, ApplierState state) {
     this.file = file;
     this.stateFile = stateFile;
     this.channel = channel;
@@ -117,13 +135,14 @@ public final class PageApplier implements AutoCloseable {
    * @throws UncheckedIOException on I/O errors
    */
   public static PageApplier open(Path dbFile, String lineageId, SegmentSource repairSource) {
-    Path stateFile = ApplierState.pathFor(dbFile);
+    StateFile stateFile = null;
     FileChannel channel = null;
     Connection lock = null;
     try {
       ApplierState state;
-      if (Files.exists(stateFile)) {
-        state = ApplierState.read(stateFile);
+      if (StateFile.exists(dbFile)) {
+        stateFile = StateFile.open(dbFile);
+        state = stateFile.current();
         if (lineageId != null && state.lineageId() != null && !lineageId.equals(state.lineageId())) {
           throw new IllegalStateException(
               dbFile + " follows lineage " + state.lineageId() + ", not " + lineageId);
@@ -131,21 +150,22 @@ public final class PageApplier implements AutoCloseable {
         if (state.lineageId() == null && lineageId != null) {
           state = new ApplierState(lineageId, state.txid(), state.checksum(), state.pageSize(),
               state.pending(), state.failure());
+          stateFile.writeDurable(state);
         }
       } else {
         if (Files.exists(dbFile) && Files.size(dbFile) > 0) {
           throw new IllegalStateException(
-              dbFile + " exists but has no walship state file " + stateFile
+              dbFile + " exists but has no walship state file " + StateFile.pathFor(dbFile)
                   + "; refusing to apply segments to a file walship did not build");
         }
         state = new ApplierState(lineageId, 0, 0, 0, null, null);
+        stateFile = StateFile.create(dbFile, state);
       }
       if (!Files.exists(dbFile)) {
         Files.createFile(dbFile);
       }
       channel = FileChannel.open(dbFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
       forceRollbackJournalMode(channel);
-      state.write(stateFile);
       SQLiteConfig config = new SQLiteConfig();
       config.setBusyTimeout(DEFAULT_BUSY_TIMEOUT_MS);
       lock = config.createConnection("jdbc:sqlite:" + dbFile.toAbsolutePath());
@@ -155,15 +175,45 @@ public final class PageApplier implements AutoCloseable {
       }
       return applier;
     } catch (IOException e) {
-      closeQuietly(lock, channel);
+      closeQuietly(lock, channel, stateFile);
       throw new UncheckedIOException("cannot open " + dbFile, e);
     } catch (SQLException e) {
-      closeQuietly(lock, channel);
+      closeQuietly(lock, channel, stateFile);
       throw new UncheckedIOException(new IOException("cannot open SQLite connection on " + dbFile, e));
     } catch (RuntimeException e) {
-      closeQuietly(lock, channel);
+      closeQuietly(lock, channel, stateFile);
       throw e;
     }
+  }
+
+  /**
+   * What the sidecar state of {@code dbFile} records, read without opening or repairing anything
+   * (for tools and tests; safe while an applier in another process writes it).
+   *
+   * @param txid last TXID whose pages are durable
+   * @param pendingUptoTxid TXID an interrupted (or running) apply was going to, or -1
+   * @param failure why the file was marked failed, or null
+   */
+  public record RecordedState(long txid, long checksum, long pendingUptoTxid, String failure) {}
+
+  /**
+   * Reads the sidecar state of {@code dbFile}.
+   *
+   * @return empty if there is no state file
+   * @throws IllegalStateException if the state file is corrupt (neither slot valid)
+   */
+  public static Optional<RecordedState> recordedState(Path dbFile) {
+    if (!StateFile.exists(dbFile)) {
+      return Optional.empty();
+    }
+    ApplierState s = StateFile.read(dbFile);
+    return Optional.of(new RecordedState(s.txid(), s.checksum(),
+        s.pending() == null ? -1 : s.pending().uptoTxid(), s.failure()));
+  }
+
+  /** The sidecar files walship may keep beside {@code dbFile} (to delete with it). */
+  public static List<Path> sidecarFiles(Path dbFile) {
+    return StateFile.sidecars(dbFile);
   }
 
   /** The database file. */
@@ -171,7 +221,10 @@ public final class PageApplier implements AutoCloseable {
     return file;
   }
 
-  /** Last TXID whose pages are durable in the file; 0 for an empty file. */
+  /**
+   * Last TXID applied: what readers see (durable, or brought back by the repair on open after a
+   * crash); 0 for an empty file.
+   */
   public long txid() {
     return state.txid();
   }
@@ -237,7 +290,8 @@ public final class PageApplier implements AutoCloseable {
   /**
    * Applies consecutive segments as one step up to {@code uptoTxid} (inside the last one): each
    * page is written once, with its newest version in {@code (txid(), uptoTxid]}. Only the first
-   * segment may be a SNAPSHOT. On return the file is durable at {@code uptoTxid}.
+   * segment may be a SNAPSHOT. On return readers see {@code uptoTxid}; the pages are durable after
+   * the next {@link #sync} (until then a crash is repaired from the recorded intent).
    *
    * @param segments in TXID order; the first must contain {@code txid() + 1} (or be a snapshot),
    *     each next one must start at most one past the previous one's end and link to its checksum
@@ -283,15 +337,22 @@ public final class PageApplier implements AutoCloseable {
     SegmentReader last = segments.get(segments.size() - 1).reader();
     CommitRecord target = commitOf(last, uptoTxid);
     List<String> keys = segments.stream().map(SegmentRef::key).toList();
-    ApplierState.Intent intent =
-        new ApplierState.Intent(keys, from, uptoTxid, target.checksumAfter(), snapshot);
-    ApplierState pending = new ApplierState(
-        s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
-    pending.write(stateFile);
-    state = pending;
+    if (!snapshot && unsynced.size() + keys.size() > MAX_UNSYNCED_SEGMENTS) {
+      syncPages();
+    }
+    // The intent covers every segment applied since the pages were last fsynced (the "base"), so
+    // a repair re-applies all page images that may be missing from the disk.
+    Unsynced chain = snapshot || unsynced.isEmpty()
+        ? new Unsynced(keys, from, snapshot, s)
+        : unsynced.extendedBy(keys);
+    ApplierState.Intent intent = new ApplierState.Intent(
+        chain.keys(), chain.fromTxid(), uptoTxid, target.checksumAfter(), chain.snapshot());
+    ApplierState.Intent own = new ApplierState.Intent(keys, from, uptoTxid, target.checksumAfter(), snapshot);
+    stateFile.writeDurable(chain.base().withPending(intent)); // the fsync: intent before any page
+    state = new ApplierState(s.lineageId(), s.txid(), s.checksum(), s.pageSize(), own, null);
     long computed;
     try {
-      computed = writePages(segments, ranges, target.dbSizePages(), snapshot, s);
+      computed = writePages(segments, ranges, target.dbSizePages(), snapshot, s, false);
     } catch (RuntimeException e) {
       // Pages may be half written: the intent stays in the sidecar; reopening repairs it.
       interrupted = e;
@@ -306,10 +367,75 @@ public final class PageApplier implements AutoCloseable {
           ChecksumChainException.Stage.POST_APPLY, String.join(",", keys), uptoTxid,
           target.checksumAfter(), computed, "database marked failed");
     }
-    ApplierState done = new ApplierState(
-        s.lineageId(), uptoTxid, computed, f.pageSize(), null, null);
-    done.write(stateFile);
-    state = done;
+    // No fsync of the pages here and no record: the durable intent names everything since the
+    // base, so a crash (or power loss) at any point from now on is repaired on open.
+    state = new ApplierState(s.lineageId(), uptoTxid, computed, f.pageSize(), null, null);
+    unsynced = chain;
+    if (snapshot) {
+      syncPages(); // a repair never needs to fetch a (large) snapshot again after this
+    }
+  }
+
+  /**
+   * Makes every page applied so far durable ({@code fdatasync} of the file) and records the TXID
+   * as the new base, so a crash repair re-applies nothing older. {@link #apply} does it by itself
+   * every {@value #MAX_UNSYNCED_SEGMENTS} segments and {@link #close} does it; a follower calls it
+   * when it goes idle. No-op if nothing was applied since the last one, or the database is failed.
+   *
+   * @throws UncheckedIOException if the fsync fails (the intent stays; a reopen repairs)
+   */
+  public synchronized void sync() {
+    requireOpen();
+    if (interrupted == null && state.failure() == null) {
+      syncPages();
+    }
+  }
+
+  /** Segments applied (visible to readers) but not yet fsynced; 0 after {@link #sync}. */
+  public synchronized int unsyncedSegments() {
+    return unsynced.keys().size();
+  }
+
+  private void syncPages() {
+    if (unsynced.keys().isEmpty()) {
+      return;
+    }
+    try {
+      channel.force(false);
+    } catch (IOException e) {
+      interrupted = new UncheckedIOException("fsync of " + file + " failed", e);
+      throw (UncheckedIOException) interrupted;
+    }
+    // No fsync of this record: if it is lost, the durable intent before it is repaired on open.
+    stateFile.writeLazy(state);
+    unsynced = Unsynced.NONE;
+  }
+
+  /**
+   * What was applied since the pages were last fsynced: the segment keys in apply order, the TXID
+   * the first one was applied from, whether it is a snapshot, and the recorded state at the base.
+   */
+  private record Unsynced(List<String> keys, long fromTxid, boolean snapshot, ApplierState base) {
+    static final Unsynced NONE = new Unsynced(List.of(), 0, false, ApplierState.EMPTY);
+
+    int size() {
+      return keys.size();
+    }
+
+    boolean isEmpty() {
+      return keys.isEmpty();
+    }
+
+    /** Appends {@code more}; a segment continued from where the last apply stopped is listed once. */
+    Unsynced extendedBy(List<String> more) {
+      List<String> all = new ArrayList<>(keys);
+      for (String k : more) {
+        if (all.isEmpty() || !all.get(all.size() - 1).equals(k)) {
+          all.add(k);
+        }
+      }
+      return new Unsynced(List.copyOf(all), fromTxid, snapshot, base);
+    }
   }
 
   /** What {@link #applyStreamedSnapshot} found in the snapshot's header. */
@@ -384,7 +510,7 @@ public final class PageApplier implements AutoCloseable {
     }
     ApplierState.Intent intent = new ApplierState.Intent(List.of(key), first - 1, first, checksumAfter, true);
     ApplierState pending = new ApplierState(s.lineageId(), s.txid(), s.checksum(), s.pageSize(), intent, null);
-    pending.write(stateFile);
+    stateFile.writeDurable(pending); // fsync 1 of 2: the intent is on disk before any page
     state = pending;
     long computed;
     try {
@@ -403,7 +529,7 @@ public final class PageApplier implements AutoCloseable {
           checksumAfter, computed, "database marked failed");
     }
     ApplierState done = new ApplierState(s.lineageId(), first, computed, pageSize, null, null);
-    done.write(stateFile);
+    stateFile.writeLazy(done);
     state = done;
     return new StreamedSnapshot(first, computed, dbSize, pageSize);
   }
@@ -668,7 +794,15 @@ public final class PageApplier implements AutoCloseable {
       return;
     }
     closed = true;
-    closeQuietly(lock, channel);
+    try {
+      if (interrupted == null && state.failure() == null) {
+        syncPages();
+      }
+    } catch (RuntimeException e) {
+      // The pages are then not known to be durable; the recorded intent is repaired on reopen.
+    } finally {
+      closeQuietly(lock, channel, stateFile);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -685,7 +819,8 @@ public final class PageApplier implements AutoCloseable {
       CommitRecord target = commitOf(last, intent.uptoTxid());
       int pageSize = refs.get(0).reader().pageSize();
       long[][] ranges = ranges(refs, intent.fromTxid(), intent.uptoTxid(), intent.snapshot());
-      writePages(refs, ranges, target.dbSizePages(), intent.snapshot(), s);
+      writePages(refs, ranges, target.dbSizePages(), intent.snapshot(), s, true);
+      channel.force(false);
       long full = fullChecksum(pageSize);
       if (full != intent.checksumAfter()) {
         String why = "crash repair of " + intent.keys() + " up to TXID " + intent.uptoTxid()
@@ -695,8 +830,10 @@ public final class PageApplier implements AutoCloseable {
         throw new DatabaseFailedException(why);
       }
       ApplierState done = new ApplierState(s.lineageId(), intent.uptoTxid(), full, pageSize, null, null);
-      done.write(stateFile);
+      stateFile.writeDurable(done);
       state = done;
+    } catch (IOException e) {
+      throw new UncheckedIOException("fsync of " + file + " failed during crash repair", e);
     } finally {
       for (SegmentRef r : refs) {
         r.reader().close();
@@ -706,7 +843,7 @@ public final class PageApplier implements AutoCloseable {
 
   private void markFailed(String why) {
     ApplierState failed = state.withFailure(why);
-    failed.write(stateFile);
+    stateFile.writeDurable(failed);
     state = failed;
   }
 
@@ -716,7 +853,7 @@ public final class PageApplier implements AutoCloseable {
    */
   private long writePages(
       List<SegmentRef> segments, long[][] ranges, long newSizePages, boolean snapshot,
-      ApplierState before) {
+      ApplierState before, boolean repairing) {
     int pageSize = segments.get(0).reader().pageSize();
     // Newest version per page: later segments and later indexes (higher TXIDs) win.
     Map<Long, Long> chosen = new HashMap<>();
@@ -745,7 +882,17 @@ public final class PageApplier implements AutoCloseable {
       // write it at COMMIT over ours: write such a file without SQLite's lock.
       boolean coordinated = hasSqliteHeader();
       if (coordinated) {
-        st.execute("BEGIN EXCLUSIVE");
+        try {
+          st.execute("BEGIN EXCLUSIVE");
+        } catch (SQLException e) {
+          // A crash can leave page 1 on disk but not the pages or size it describes (SQLite then
+          // calls the file corrupt and refuses even a lock). A repair runs inside open, before
+          // this process serves any reader: write without the lock; the repair fixes the file.
+          if (!repairing || e.getErrorCode() != org.sqlite.SQLiteErrorCode.SQLITE_CORRUPT.code) {
+            throw e;
+          }
+          coordinated = false;
+        }
       }
       boolean committed = !coordinated;
       try {
@@ -797,7 +944,6 @@ public final class PageApplier implements AutoCloseable {
           patchHeader(page1, oldCounter + 1, newSizePages);
           writeFully(page1, 0);
         }
-        channel.force(true);
         if (coordinated) {
           st.execute("COMMIT");
           committed = true;
@@ -988,7 +1134,7 @@ public final class PageApplier implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(Connection lock, FileChannel channel) {
+  private static void closeQuietly(Connection lock, FileChannel channel, StateFile stateFile) {
     // Order matters: SQLite connections first, the channel last (its close drops POSIX locks).
     if (lock != null) {
       try {
@@ -1002,6 +1148,13 @@ public final class PageApplier implements AutoCloseable {
         channel.close();
       } catch (IOException ignored) {
         // Every write was already forced; nothing is lost by a failed close.
+      }
+    }
+    if (stateFile != null) {
+      try {
+        stateFile.close(); // fsyncs the last apply's record, so a reopen need not repair
+      } catch (UncheckedIOException ignored) {
+        // That record is then not durable: the durable intent before it is repaired on reopen.
       }
     }
   }

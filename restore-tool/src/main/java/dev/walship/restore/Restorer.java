@@ -148,7 +148,8 @@ public final class Restorer {
       throw new UncheckedIOException("restore to " + target + " failed", e);
     } finally {
       if (!done) {
-        for (String suffix : List.of("", ".walship.json", ".walship.json.tmp", "-journal", "-wal", "-shm")) {
+        for (String suffix : List.of("", ".walship.state", ".walship.state.tmp", ".walship.json", ".walship.json.tmp",
+            "-journal", "-wal", "-shm")) {
           deleteQuietly(tmp.resolveSibling(tmp.getFileName() + suffix));
         }
       }

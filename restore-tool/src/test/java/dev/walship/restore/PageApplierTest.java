@@ -27,6 +27,7 @@ import dev.walship.store.ObjectStores;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -142,9 +143,11 @@ class PageApplierTest {
     try (SegmentReader r = read(key)) {
       upto = r.lastTxid();
       // The crash: intent written, then half of the page images (any versions) and a bad size.
-      new ApplierState(lineage, from, shipper.history.get(from).checksum(), ReferenceShipper.PAGE_SIZE,
-          new ApplierState.Intent(List.of(key), from, upto, r.checksumAfter(), false), null)
-          .write(ApplierState.pathFor(file));
+      try (StateFile state = StateFile.open(file)) {
+        state.writeDurable(new ApplierState(lineage, from, shipper.history.get(from).checksum(),
+            ReferenceShipper.PAGE_SIZE,
+            new ApplierState.Intent(List.of(key), from, upto, r.checksumAfter(), false), null));
+      }
       byte[] page = new byte[r.pageSize()];
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
         for (int i = 0; i < r.pageCount(); i += 2) {
@@ -220,6 +223,97 @@ class PageApplierTest {
       try (SegmentReader r = read(l0.get(3).key())) {
         assertThrows(DatabaseFailedException.class, () -> again.apply(l0.get(3).key(), r, r.lastTxid()));
       }
+    }
+  }
+
+  @Test
+  void aLostEndOfApplyRecordIsRepairedFromTheDurableIntent() throws Exception {
+    // The record that ends an apply is written without fsync: model a power loss that lost it
+    // (its slot torn) while the pages and the intent before it were durable.
+    Path file = dir.resolve("lost-done.db");
+    List<ObjectInfo> l0 = level0();
+    String lineage = shipper.lineage.lineageId();
+    long upto;
+    long checksum;
+    try (PageApplier a = PageApplier.open(file, lineage, SegmentSource.none())) {
+      applyUntil(a, 4);
+      upto = a.txid();
+      checksum = a.checksum();
+    }
+    assertEquals(Optional.of(new PageApplier.RecordedState(upto, checksum, -1, null)),
+        PageApplier.recordedState(file), "close synced the pages and recorded the TXID");
+    StateFileTest.corruptSlot(file, StateFileTest.newestSlot(file), StateFile.HEADER_BYTES + 5);
+    PageApplier.RecordedState seen = PageApplier.recordedState(file).orElseThrow();
+    assertEquals(upto, seen.pendingUptoTxid(), "the durable intent of the last apply is the state");
+    List<String> fetched = new ArrayList<>();
+    try (PageApplier a = PageApplier.open(file, lineage, k -> {
+      fetched.add(k);
+      return read(k);
+    })) {
+      int base;
+      try (SegmentReader r = read(l0.get(0).key())) {
+        base = r.kind() == dev.walship.format.SegmentKind.SNAPSHOT ? 1 : 0; // synced after a snapshot
+      }
+      assertEquals(l0.subList(base, 4).stream().map(ObjectInfo::key).toList(), fetched,
+          "every segment since the last fsync of the pages is applied again");
+      assertEquals(upto, a.txid());
+      assertEquals(shipper.history.get(upto).checksum(), a.checksum());
+      assertEquals(a.checksum(), a.recomputeChecksum());
+      for (int i = 4; i < l0.size(); i++) {
+        try (SegmentReader r = read(l0.get(i).key())) {
+          a.apply(l0.get(i).key(), r, r.lastTxid());
+        }
+      }
+      assertEquals(shipper.txid(), a.txid());
+      assertEquals(shipper.history.get(shipper.txid()).checksum(), a.recomputeChecksum());
+    }
+  }
+
+  @Test
+  void pagesNotYetFsyncedAreCoveredByTheIntentAndRepairedAfterACrash() throws Exception {
+    // Applies after the last sync write no fsync of the pages: the durable intent must name all of
+    // them. The crash image: the state file as the killed applier left it, and the database file
+    // as it was at the last sync plus only some of the later page writes (the rest lost).
+    Path file = dir.resolve("unsynced.db");
+    Path crashed = dir.resolve("unsynced-crashed.db");
+    List<ObjectInfo> l0 = level0();
+    String lineage = shipper.lineage.lineageId();
+    long upto;
+    try (PageApplier a = PageApplier.open(file, lineage, SegmentSource.none())) {
+      applyUntil(a, 2);
+      a.sync();
+      assertEquals(0, a.unsyncedSegments());
+      java.nio.file.Files.copy(file, crashed);
+      for (int i = 2; i < 7; i++) {
+        try (SegmentReader r = read(l0.get(i).key())) {
+          a.apply(l0.get(i).key(), r, r.lastTxid());
+        }
+      }
+      upto = a.txid();
+      assertEquals(5, a.unsyncedSegments());
+      PageApplier.RecordedState recorded = PageApplier.recordedState(file).orElseThrow();
+      assertEquals(upto, recorded.pendingUptoTxid(), "the durable intent reaches the applied TXID");
+      java.nio.file.Files.copy(StateFile.pathFor(file), StateFile.pathFor(crashed));
+      // Some of the later page writes reached the disk: every other page of segment 4.
+      try (SegmentReader r = read(l0.get(4).key());
+          FileChannel ch = FileChannel.open(crashed, StandardOpenOption.WRITE)) {
+        byte[] page = new byte[r.pageSize()];
+        for (int i = 0; i < r.pageCount(); i += 2) {
+          r.readPage(i, page, 0);
+          ch.write(ByteBuffer.wrap(page), (r.pageNumber(i) - 1) * r.pageSize());
+        }
+      }
+    }
+    List<String> fetched = new ArrayList<>();
+    try (PageApplier a = PageApplier.open(crashed, lineage, k -> {
+      fetched.add(k);
+      return read(k);
+    })) {
+      assertEquals(l0.subList(2, 7).stream().map(ObjectInfo::key).toList(), fetched);
+      assertEquals(upto, a.txid());
+      assertEquals(shipper.history.get(upto).checksum(), a.checksum());
+      assertEquals(a.checksum(), a.recomputeChecksum());
+      assertEquals(0, a.unsyncedSegments());
     }
   }
 

@@ -53,6 +53,9 @@ import java.util.concurrent.locks.LockSupport;
 public final class ReplicaBenchmark {
   private ReplicaBenchmark() {}
 
+  /** How often the lag phase samples the primary's and the replica's TXIDs (50 us). */
+  private static final long SAMPLE_NANOS = 50_000;
+
   public static void main(String[] args) throws Exception {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     List<String> parts = args.length > 1 ? List.of(args[1].split(",")) : List.of("lookups", "lag", "idle");
@@ -99,7 +102,7 @@ public final class ReplicaBenchmark {
     Path app = chinook(dir.resolve("app"));
     ObjectStore store = s3.openFresh();
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
-    ExecutorService http = Executors.newFixedThreadPool(8);
+    ExecutorService http = Executors.newFixedThreadPool(8, Thread.ofPlatform().name("replica-http-", 0).factory());
     try (ReferenceShipper shipper = new ReferenceShipper(store, "chinook", app, Files.createDirectories(dir.resolve("spool")));
         ReplicaAgent agent = (shipper.init() > 0)
             ? agent(s3, prefixOf(store), dir.resolve("replica"), Duration.ofSeconds(1), "chinook", scheduler, http, new SimpleMeterRegistry())
@@ -107,7 +110,7 @@ public final class ReplicaBenchmark {
       Path replicaFile = dir.resolve("replica").resolve("chinook.db");
       String url = "http://127.0.0.1:" + agent.port() + "/v2/pipeline";
       int threads = 4;
-      long[] hrana = run(threads, seconds, () -> {
+      OpFactory hranaLookup = () -> {
         HttpClient client = HttpClient.newHttpClient();
         return () -> {
           int id = 1 + ThreadLocalRandom.current().nextInt(3503);
@@ -121,8 +124,10 @@ public final class ReplicaBenchmark {
             throw new IllegalStateException(r.body());
           }
         };
-      });
-      long[] jdbc = run(threads, seconds, () -> {
+      };
+      run(threads, Math.min(3, seconds), hranaLookup); // warm-up: JIT compilation is not the cost
+      Measured hrana = run(threads, seconds, hranaLookup);
+      Measured jdbc = run(threads, seconds, () -> {
         Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + replicaFile + "?mode=ro");
         PreparedStatement ps = c.prepareStatement("SELECT Name, Milliseconds FROM Track WHERE TrackId = ?");
         return () -> {
@@ -135,8 +140,20 @@ public final class ReplicaBenchmark {
           }
         };
       });
+      String health = "http://127.0.0.1:" + agent.port() + "/health";
+      Measured floor = run(threads, seconds, () -> {
+        HttpClient client = HttpClient.newHttpClient();
+        return () -> {
+          HttpResponse<String> r = client.send(
+              HttpRequest.newBuilder(URI.create(health)).GET().build(), HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() != 200) {
+            throw new IllegalStateException(r.body());
+          }
+        };
+      });
       report("point lookup, Hrana/HTTP (4 threads)", hrana, seconds);
       report("point lookup, in-process JDBC (4 threads)", jdbc, seconds);
+      report("HTTP floor: GET /health, same client and server (4 threads)", floor, seconds);
     } finally {
       scheduler.shutdownNow();
       http.shutdownNow();
@@ -167,7 +184,7 @@ public final class ReplicaBenchmark {
       try (ReplicaAgent agent = agent(s3, prefix, dir.resolve("replica"), Duration.ofMillis(20), "lag", scheduler, http, registry)) {
         ServedDatabase served = agent.follower("lag").orElseThrow().served();
         while (served.txid() < first) {
-          Thread.onSpinWait();
+          LockSupport.parkNanos(SAMPLE_NANOS);
         }
         int commits = seconds * 1000;
         long[] commitAt = new long[commits + 1];
@@ -219,7 +236,8 @@ public final class ReplicaBenchmark {
             moved = true;
           }
           if (!moved) {
-            Thread.onSpinWait();
+            // Not a busy spin: on 2 cores it took a whole core from the primary and the replica.
+            LockSupport.parkNanos(SAMPLE_NANOS);
           }
         }
         writer.get();
@@ -246,6 +264,9 @@ public final class ReplicaBenchmark {
                 + " durable-to-visible (replica): p50 %.1f ms, p99 %.1f ms%n",
             pct(durable, 50) / 1e6, pct(durable, 99) / 1e6, pct(afterDurable, 50) / 1e6,
             pct(afterDurable, 99) / 1e6);
+        List<dev.walship.store.ObjectInfo> l0 =
+            store.listAll(dev.walship.format.BucketLayout.levelPrefix("lag", 0), null);
+        rawLimits(store, l0.get(l0.size() - 1).key(), dir.resolve("replica"));
         registry.getMeters().stream()
             .filter(m -> m.getId().getName().startsWith("walship_replica_apply") || m.getId().getName().startsWith("walship_replica_fetch"))
             .forEach(m -> System.out.println("  " + m.getId() + " " + m.measure()));
@@ -257,6 +278,43 @@ public final class ReplicaBenchmark {
       http.shutdownNow();
       store.close();
     }
+  }
+
+  /**
+   * The raw limits of the lag, measured right after it on the same machine: one GET of a segment
+   * that exists (what the replica waits for per new segment), one GET of a key that does not (a
+   * caught-up poll), and one 4 KiB write + fdatasync in the replica's directory (an apply's fsync).
+   */
+  private static void rawLimits(ObjectStore store, String key, Path dir) throws Exception {
+    long[] get = new long[200];
+    long[] miss = new long[200];
+    for (int i = 0; i < get.length; i++) {
+      long s = System.nanoTime();
+      store.getRange(key, 0, 8L << 20).orElseThrow();
+      get[i] = System.nanoTime() - s;
+      s = System.nanoTime();
+      store.getRange(key + ".absent", 0, 8L << 20);
+      miss[i] = System.nanoTime() - s;
+    }
+    long[] sync = new long[100];
+    Path f = dir.resolve("fsync-probe");
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+      for (int i = 0; i < sync.length; i++) {
+        long s = System.nanoTime();
+        ch.write(java.nio.ByteBuffer.allocate(4096), (long) (i % 16) * 4096);
+        ch.force(false);
+        sync[i] = System.nanoTime() - s;
+      }
+    }
+    Files.delete(f);
+    Arrays.sort(get);
+    Arrays.sort(miss);
+    Arrays.sort(sync);
+    System.out.printf("  raw limits (same run): GET of a segment p50 %.1f ms, p99 %.1f ms; GET 404 p50 %.1f ms,"
+            + " p99 %.1f ms; 4 KiB write + fdatasync p50 %.1f ms, p99 %.1f ms%n",
+        pct(get, 50) / 1e6, pct(get, 99) / 1e6, pct(miss, 50) / 1e6, pct(miss, 99) / 1e6,
+        pct(sync, 50) / 1e6, pct(sync, 99) / 1e6);
   }
 
   private static void idle(InProcessS3 s3, Path dir, int seconds) throws Exception {
@@ -291,9 +349,13 @@ public final class ReplicaBenchmark {
     Op create() throws Exception;
   }
 
-  /** Runs {@code threads} loops for {@code seconds}; returns every latency in ns. */
-  private static long[] run(int threads, int seconds, OpFactory factory) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+  /** Runs {@code threads} loops for {@code seconds}; returns every latency in ns and the CPU used. */
+  private static Measured run(int threads, int seconds, OpFactory factory) throws Exception {
+    com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    long cpuBefore = os.getProcessCpuTime();
+    long serverBefore = serverCpuNanos();
+    ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("bench-client-", 0).factory());
     long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
     List<Future<long[]>> futures = new java.util.ArrayList<>();
     for (int t = 0; t < threads; t++) {
@@ -320,13 +382,36 @@ public final class ReplicaBenchmark {
       all = merged;
     }
     pool.shutdown();
+    long cpu = os.getProcessCpuTime() - cpuBefore;
     Arrays.sort(all);
-    return all;
+    return new Measured(all, cpu, serverCpuNanos() - serverBefore);
   }
 
-  private static void report(String what, long[] sorted, int seconds) {
-    System.out.printf("%s: %.0f ops/s, p50 %.3f ms, p99 %.3f ms%n",
-        what, sorted.length / (double) seconds, pct(sorted, 50) / 1e6, pct(sorted, 99) / 1e6);
+  /** Latencies of a {@link #run}, sorted, in ns, and the process CPU time it used. */
+  record Measured(long[] sorted, long cpuNanos, long serverCpuNanos) {}
+
+  /** CPU time of the replica's HTTP server threads (the executor and the JDK's dispatcher), ns. */
+  private static long serverCpuNanos() {
+    java.lang.management.ThreadMXBean tmx = java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (java.lang.management.ThreadInfo info : tmx.getThreadInfo(tmx.getAllThreadIds())) {
+      if (info != null && (info.getThreadName().startsWith("replica-http-")
+          || info.getThreadName().startsWith("HTTP-Dispatcher"))) {
+        sum += Math.max(0, tmx.getThreadCpuTime(info.getThreadId()));
+      }
+    }
+    return sum;
+  }
+
+  private static void report(String what, Measured m, int seconds) {
+    long[] sorted = m.sorted();
+    // CPU per operation (this process: client and server) reads steadier than ops/s on a shared
+    // machine: other processes slow the clock time of a request, not the CPU it needs.
+    System.out.printf("%s: %.0f ops/s, p50 %.3f ms, p99 %.3f ms, process CPU %.1f us/op%s%n",
+        what, sorted.length / (double) seconds, pct(sorted, 50) / 1e6, pct(sorted, 99) / 1e6,
+        m.cpuNanos() / 1e3 / Math.max(1, sorted.length),
+        m.serverCpuNanos() == 0 ? ""
+            : " (HTTP server threads %.1f us/op)".formatted(m.serverCpuNanos() / 1e3 / sorted.length));
   }
 
   private static long pct(long[] sorted, int p) {
