@@ -43,32 +43,39 @@ public final class PrimaryBenchmark {
     String where = System.getProperty("bench.s3", "process");
     try (Bucket s3 = Bucket.start(where)) {
       System.out.printf("bucket server: %s%n", s3.description);
-      // 1. throughput
-      List<Double> without = new ArrayList<>();
-      List<Double> with = new ArrayList<>();
-      Duration tpInterval = Duration.ofMillis(Long.getLong("bench.interval", 1000));
-      // Warm-up (not counted): JIT-compiles the agent's and the S3 server's code in this JVM, which
-      // otherwise lands on the first measured "with" round.
-      throughput(dir.resolve("warmup-plain.db"), seconds, null, s3);
-      throughput(dir.resolve("warmup-shipped.db"), seconds, tpInterval, s3);
-      for (int round = 0; round < 3; round++) {
-        without.add(throughput(dir.resolve("plain-" + round + ".db"), seconds, null, s3));
-        with.add(throughput(dir.resolve("shipped-" + round + ".db"), seconds, tpInterval, s3));
-      }
-      double w0 = median(without);
-      double w1 = median(with);
-      System.out.printf("throughput without agent: %.0f commits/s (rounds %s)%n", w0, without);
-      System.out.printf("throughput with agent:    %.0f commits/s (rounds %s; sync interval %d ms,"
-          + " checkpoint every %d pages)%n", w1, with, tpInterval.toMillis(), CHECKPOINT_PAGES);
-      System.out.printf("ratio with/without:       %.3f%n", w1 / w0);
-      if (Boolean.getBoolean("bench.throughputOnly")) {
-        return;
+      if (!Boolean.getBoolean("bench.lagOnly")) {
+        throughputRounds(dir, seconds, s3);
+        if (Boolean.getBoolean("bench.throughputOnly")) {
+          return;
+        }
       }
       // 2 + 3. lag and requests
       for (Duration interval : List.of(Duration.ZERO, Duration.ofSeconds(1))) {
-        lag(dir.resolve("lag-" + interval.toMillis() + ".db"), interval, 200, seconds * 2, s3);
+        lag(dir.resolve("lag-" + interval.toMillis() + ".db"), interval,
+            Integer.getInteger("bench.rate", 200), seconds * 2, s3);
       }
     }
+  }
+
+  /** Throughput with and without the agent: warm-up rounds, then 3 alternating rounds. */
+  private static void throughputRounds(Path dir, int seconds, Bucket s3) throws Exception {
+    List<Double> without = new ArrayList<>();
+    List<Double> with = new ArrayList<>();
+    Duration tpInterval = Duration.ofMillis(Long.getLong("bench.interval", 1000));
+    // Warm-up (not counted): JIT-compiles the agent's and the S3 server's code in this JVM, which
+    // otherwise lands on the first measured "with" round.
+    throughput(dir.resolve("warmup-plain.db"), seconds, null, s3);
+    throughput(dir.resolve("warmup-shipped.db"), seconds, tpInterval, s3);
+    for (int round = 0; round < 3; round++) {
+      without.add(throughput(dir.resolve("plain-" + round + ".db"), seconds, null, s3));
+      with.add(throughput(dir.resolve("shipped-" + round + ".db"), seconds, tpInterval, s3));
+    }
+    double w0 = median(without);
+    double w1 = median(with);
+    System.out.printf("throughput without agent: %.0f commits/s (rounds %s)%n", w0, without);
+    System.out.printf("throughput with agent:    %.0f commits/s (rounds %s; sync interval %d ms,"
+        + " checkpoint every %d pages)%n", w1, with, tpInterval.toMillis(), CHECKPOINT_PAGES);
+    System.out.printf("ratio with/without:       %.3f%n", w1 / w0);
   }
 
   private static double throughput(Path db, int seconds, Duration interval, Bucket s3)
@@ -165,6 +172,9 @@ public final class PrimaryBenchmark {
     System.out.printf("lag %s at %d commits/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d commits)%n",
         mode, rate, lags[lags.length / 2], lags[(int) (lags.length * 0.99)], lags[lags.length - 1],
         lags.length);
+    Checkpointer cp = agent.checkpointer();
+    System.out.printf("checkpoints %s: %d barriers, %.1f ms held in all (max %.1f ms: %s)%n", mode,
+        cp.barriers(), cp.barrierNanos() / 1e6, cp.maxBarrierNanos() / 1e6, cp.maxBarrierPhases());
     System.out.printf("S3 requests %s: %.1f per 1,000 commits (%d requests, %d PUT, %d GET, %d LIST)%n",
         mode, requestsBusy * 1000.0 / lags.length, requestsBusy, store.puts.get(), store.gets.get(),
         store.lists.get());
