@@ -213,18 +213,21 @@ public final class Checkpointer {
    * slow or unreachable bucket while holding the app's writers: its flush is one upload).
    *
    * @param uploaderIdle true if no upload is queued or in flight
-   * @param prepare runs before the barrier, after a poll: makes the captured commits durable so
-   *     that the flush under the barrier is short (not needed for correctness)
+   * @param cut hands the captured commits to the uploader (no fsync), between the passes before
+   *     the barrier
+   * @param prepare runs once just before the barrier, after a poll: makes the captured commits
+   *     durable so that the flush under the barrier is short (not needed for correctness)
    * @param flushAndAwaitDurable uploads every captured commit and returns true once all are
    *     durable, false if that did not happen within its own (short) time limit
    */
-  public Outcome maybeCheckpoint(
-      BooleanSupplier uploaderIdle, Runnable prepare, BooleanSupplier flushAndAwaitDurable) {
+  public Outcome maybeCheckpoint(BooleanSupplier uploaderIdle, Runnable cut, Runnable prepare,
+      BooleanSupplier flushAndAwaitDurable) {
     if (!due() || !uploaderIdle.getAsBoolean()) {
       return Outcome.NOT_NEEDED;
     }
-    backfillBeforeBarrier(prepare);
-    catchUp(prepare);
+    backfillBeforeBarrier(cut);
+    catchUp(cut);
+    prepare.run();
     Outcome o = checkpoint(capturer.walFrames() >= truncatePages, flushAndAwaitDurable);
     if (o != Outcome.SKIPPED_BUSY && o != Outcome.SKIPPED_NOT_DURABLE) {
       lastAttemptGeneration = capturer.walGeneration();
@@ -234,24 +237,25 @@ public final class Checkpointer {
   }
 
   /**
-   * Backfills, with the app still writing, what was captured and made durable, so that the PASSIVE
-   * under the barrier only copies the frames committed since (a checkpoint of thousands of frames
-   * and its fsyncs took 100-300 ms with the app's writers stopped). Each pass captures and makes
-   * durable what the WAL holds, fsyncs the WAL, moves the agent's read mark to the WAL's end
+   * Backfills, with the app still writing, what was captured, so that the PASSIVE under the
+   * barrier only copies the frames committed since (a checkpoint of thousands of frames and its
+   * fsyncs took 100-300 ms with the app's writers stopped). Each pass captures what the WAL holds
+   * and hands it to the uploader, fsyncs the WAL, moves the agent's read mark to the WAL's end
    * ({@link SqliteSession#rotateRead}: no moment without a pin), runs PASSIVE, which cannot
-   * backfill past that mark, and captures up to the mark. Frames committed between the capture
-   * and the move (milliseconds of them) may be backfilled before they are durable; that costs
-   * nothing while the agent lives (its mark, not 0, forbids a WAL restart) and is the same
-   * exposure as any crash of the agent with commits not yet uploaded: the app may then
-   * checkpoint and restart the WAL, and the restarted agent answers with a snapshot. Up to three
-   * passes, while the app commits faster than the previous pass left over.
+   * backfill past that mark, and captures up to the mark. Frames may so be backfilled before they
+   * are durable; that costs nothing while the agent lives (its mark, not 0, forbids a WAL
+   * restart), and durability is only needed before the checkpoint under the barrier, after which
+   * the WAL may restart. If the agent dies meanwhile, the exposure is that of any crash with
+   * commits not yet uploaded: the app may checkpoint and restart the WAL itself, and the
+   * restarted agent answers with a snapshot. Up to three passes, while the app commits faster
+   * than the previous pass left over.
    */
-  private void backfillBeforeBarrier(Runnable prepare) {
+  private void backfillBeforeBarrier(Runnable cut) {
     SqliteSession s = capturer.session();
     long left = Long.MAX_VALUE;
     for (int pass = 0; pass < 3; pass++) {
       capturer.poll();
-      prepare.run(); // what the new mark covers is durable, but for the last few milliseconds
+      cut.run(); // on its way to the bucket while the fsyncs below run
       // The WAL's dirty pages go to disk here, on the agent's thread: the checkpoint's own WAL
       // fsync may run on the app's thread (its autocheckpoint can win the race below), and after
       // a second of writes at full speed it has hundreds of megabytes to flush.
@@ -272,20 +276,20 @@ public final class Checkpointer {
   }
 
   /**
-   * Captures and makes durable what the app committed during the backfill passes (their fsyncs
+   * Captures and hands to the uploader what the app committed during the backfill passes (their fsyncs
    * take milliseconds to hundreds of milliseconds on a busy disk, and an app at 50,000 commits/s
    * writes thousands of commits meanwhile), until a pass finds few new commits or stops gaining:
    * everything left is read, spooled and fsynced under the barrier, with the app's writers
    * waiting. Seen before this loop: 23,000 commits read under one barrier, which held 390 ms.
    */
-  private void catchUp(Runnable prepare) {
+  private void catchUp(Runnable cut) {
     int previous = Integer.MAX_VALUE;
     for (int pass = 0; pass < 5; pass++) {
       int n = capturer.poll();
       if (n == 0) {
         return;
       }
-      prepare.run();
+      cut.run();
       if (n <= CAUGHT_UP_COMMITS || n >= previous) {
         return;
       }

@@ -280,7 +280,8 @@ public final class DatabaseAgent implements AutoCloseable {
         // Checkpoint before shipping: under constant load the uploader is idle only between
         // uploads, and the barrier's flush is then a single upload round trip.
         Checkpointer.Outcome o =
-            checkpointer.maybeCheckpoint(() -> true, this::flushBeforeBarrier, this::flushUnderBarrier);
+            checkpointer.maybeCheckpoint(() -> true, this::cutForUpload, this::flushBeforeBarrier,
+                this::flushUnderBarrier);
         ship(!reqs.isEmpty());
         maybeSnapshot();
         maybeRetain();
@@ -478,15 +479,20 @@ public final class DatabaseAgent implements AutoCloseable {
     return true;
   }
 
+  /** Hands everything captured to the uploader (between the checkpoint's passes; no fsync). */
+  private void cutForUpload() {
+    for (PendingSegment s : builder.cut()) {
+      uploader.submit(s);
+    }
+  }
+
   /**
    * Just before the checkpoint barrier, the app still writing: cut what was captured and fsync
    * every spool file waiting for upload, so {@link #flushUnderBarrier} only has the commits made
    * since (milliseconds' worth) to cut and fsync while the app's writers wait.
    */
   private void flushBeforeBarrier() {
-    for (PendingSegment s : builder.cut()) {
-      uploader.submit(s);
-    }
+    cutForUpload();
     builder.fsync(uploader.pendingFiles());
     flushedBeforeBarrier = true;
   }
