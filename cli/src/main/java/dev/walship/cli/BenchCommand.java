@@ -282,6 +282,8 @@ public final class BenchCommand implements Callable<Integer> {
       node.put("commits", o.commits());
       node.put("commits_per_s", o.commits() / o.seconds());
       node.put("txids_match_commits", last - base == o.commits());
+      node.set("commit_to_captured_ms", stats(ClusterSampler.Stats.of(
+          ClusterSampler.latenciesMicros(log, base, sampler.captured))));
       node.set("commit_to_durable_ms", stats(ClusterSampler.Stats.of(
           ClusterSampler.latenciesMicros(log, base, sampler.durable))));
       if (!sampler.replicas.isEmpty()) {

@@ -52,6 +52,8 @@ public final class Checkpointer {
   /** What a call to {@link #maybeCheckpoint} did. */
   public enum Outcome {
     NOT_NEEDED,
+    /** The passes are done; the app held SQLite's writer lock; the barrier is retried next call. */
+    WAITING_FOR_WRITER,
     SKIPPED_BUSY,
     SKIPPED_NOT_DURABLE,
     PARTIAL,
@@ -64,6 +66,12 @@ public final class Checkpointer {
    * well under SQLite's default autocheckpoint (1,000), above what one poll usually reads.
    */
   static final long PIN_STEP_FRAMES = 256;
+
+  /** How long {@link #maybeCheckpoint} keeps retrying the barrier, call by call. */
+  private static final long BARRIER_WAIT_NANOS = 1_000_000_000L;
+
+  /** Since when the barrier is being retried (passes done), or -1. */
+  private long barrierWaitSinceNanos = -1;
 
   /** {@link #catchUp} stops once a pass captures at most this many commits. */
   private static final int CAUGHT_UP_COMMITS = 64;
@@ -222,13 +230,34 @@ public final class Checkpointer {
    */
   public Outcome maybeCheckpoint(BooleanSupplier uploaderIdle, Runnable cut, Runnable prepare,
       BooleanSupplier flushAndAwaitDurable) {
+    if (barrierWaitSinceNanos >= 0) {
+      Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flushAndAwaitDurable, false);
+      if (o == Outcome.SKIPPED_BUSY
+          && nanoTime.getAsLong() - barrierWaitSinceNanos < BARRIER_WAIT_NANOS) {
+        return Outcome.WAITING_FOR_WRITER;
+      }
+      barrierWaitSinceNanos = -1;
+      return attempted(o);
+    }
     if (!due() || !uploaderIdle.getAsBoolean()) {
       return Outcome.NOT_NEEDED;
     }
     backfillBeforeBarrier(cut);
     catchUp(cut);
     prepare.run();
-    Outcome o = checkpoint(capturer.walFrames() >= truncatePages, flushAndAwaitDurable);
+    Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flushAndAwaitDurable, false);
+    if (o == Outcome.SKIPPED_BUSY) {
+      // The app holds SQLite's writer lock. Some drivers hold it between transactions too
+      // (sqlite-jdbc with autocommit off and transaction_mode=IMMEDIATE begins the next
+      // transaction right after COMMIT), so waiting here would stall capture and shipping for the
+      // whole barrier timeout. Try again on each later call instead, with capture running.
+      barrierWaitSinceNanos = nanoTime.getAsLong();
+      return Outcome.WAITING_FOR_WRITER;
+    }
+    return attempted(o);
+  }
+
+  private Outcome attempted(Outcome o) {
     if (o != Outcome.SKIPPED_BUSY && o != Outcome.SKIPPED_NOT_DURABLE) {
       lastAttemptGeneration = capturer.walGeneration();
       lastAttemptFrames = capturer.walFrames();
@@ -312,12 +341,19 @@ public final class Checkpointer {
     return r;
   }
 
-  /** Runs the barrier sequence described on the class now. */
+  /**
+   * Runs the barrier sequence described on the class now, waiting up to the barrier timeout for
+   * the app's writer lock.
+   */
   public Outcome checkpoint(boolean truncate, BooleanSupplier flushAndAwaitDurable) {
+    return underBarrier(truncate, flushAndAwaitDurable, true);
+  }
+
+  private Outcome underBarrier(boolean truncate, BooleanSupplier flushAndAwaitDurable, boolean wait) {
     SqliteSession s = capturer.session();
     attempted = true;
     lastAttemptNanos = nanoTime.getAsLong();
-    if (!s.tryBarrier()) {
+    if (!(wait ? s.tryBarrier() : s.tryBarrierNow())) {
       return Outcome.SKIPPED_BUSY;
     }
     long barrierStart = System.nanoTime();

@@ -294,7 +294,7 @@ public final class DatabaseAgent implements AutoCloseable {
             }
           }
         }
-        if (o != Checkpointer.Outcome.NOT_NEEDED) {
+        if (o != Checkpointer.Outcome.NOT_NEEDED && o != Checkpointer.Outcome.WAITING_FOR_WRITER) {
           log.info("{}: checkpoint {} (WAL frames now {}, captured TXID {})", options.name(), o,
               capturer.walFrames(), capturer.lastTxid());
         }
@@ -361,6 +361,8 @@ public final class DatabaseAgent implements AutoCloseable {
       uploader.submit(s);
     }
     lastCutMillis = now;
+    // A checkpoint waiting for the writer lock must fsync this new spool file under its barrier.
+    flushedBeforeBarrier = false;
   }
 
   private synchronized List<CompletableFuture<Long>> takeSyncRequests() {

@@ -43,6 +43,9 @@ final class SqliteSession implements AutoCloseable {
   private final Connection checkpoint;
   private boolean readOpen;
   private boolean barrierOpen;
+  private final int barrierTimeoutMillis;
+  /** The barrier connection's current busy timeout. */
+  private int barrierWaitMillis;
 
   /**
    * Opens the connections and puts the database in WAL mode.
@@ -51,6 +54,8 @@ final class SqliteSession implements AutoCloseable {
    */
   SqliteSession(Path db, int barrierTimeoutMillis) {
     this.db = db;
+    this.barrierTimeoutMillis = barrierTimeoutMillis;
+    this.barrierWaitMillis = barrierTimeoutMillis;
     try {
       reads[0] = open(db, 5000);
       reads[1] = open(db, 5000);
@@ -159,12 +164,29 @@ final class SqliteSession implements AutoCloseable {
   }
 
   /**
-   * Takes the write barrier ({@code BEGIN IMMEDIATE}).
+   * Takes the write barrier ({@code BEGIN IMMEDIATE}), waiting up to the barrier busy timeout.
    *
    * @return false if the writer lock could not be taken within the barrier busy timeout
    */
   boolean tryBarrier() {
+    return takeBarrier(barrierTimeoutMillis);
+  }
+
+  /**
+   * Takes the write barrier only if SQLite's writer lock is free right now (no busy wait).
+   *
+   * @return false if the app holds the writer lock
+   */
+  boolean tryBarrierNow() {
+    return takeBarrier(0);
+  }
+
+  private boolean takeBarrier(int waitMillis) {
     try (Statement s = barrier.createStatement()) {
+      if (waitMillis != barrierWaitMillis) {
+        s.execute("PRAGMA busy_timeout=" + waitMillis);
+        barrierWaitMillis = waitMillis;
+      }
       s.execute("BEGIN IMMEDIATE");
       barrierOpen = true;
       return true;

@@ -19,6 +19,10 @@ import java.sql.Statement;
  * query STATEMENT        print the first column of the first row
  * insert N SIZE          N one-row transactions into t(v) with SIZE random bytes each
  * bigtx MB               one transaction inserting MB rows of 1 MiB
+ * locked-inserts N SIZE  N one-row transactions, each begun with BEGIN IMMEDIATE right after the
+ *                        previous COMMIT (as sqlite-jdbc does with transaction_mode=IMMEDIATE and
+ *                        autocommit off), leaving the last BEGIN IMMEDIATE open: the app holds
+ *                        SQLite's writer lock between its transactions until "sql COMMIT"
  * read-begin | read-end  open / close a long read transaction on a second connection
  * exit
  * </pre>
@@ -62,6 +66,17 @@ public final class TestApp {
               int size = Integer.parseInt(a[1]);
               for (int i = 0; i < n; i++) {
                 s.execute("INSERT INTO t(v) VALUES (randomblob(" + size + "))");
+              }
+            }
+            case "locked-inserts" -> {
+              String[] a = rest.split(" ");
+              int n = Integer.parseInt(a[0]);
+              int size = Integer.parseInt(a[1]);
+              s.execute("BEGIN IMMEDIATE");
+              for (int i = 0; i < n; i++) {
+                s.execute("INSERT INTO t(v) VALUES (randomblob(" + size + "))");
+                s.execute("COMMIT");
+                s.execute("BEGIN IMMEDIATE");
               }
             }
             case "bigtx" -> {

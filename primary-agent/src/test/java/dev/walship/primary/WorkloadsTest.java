@@ -87,6 +87,27 @@ class WorkloadsTest {
   }
 
   @Test
+  void anAppHoldingTheWriterLockBetweenItsTransactions() throws Exception {
+    Path db = dir.resolve("locked.db");
+    DatabaseAgent agent;
+    try (AppProcess app = AppProcess.start(db, 0)) {
+      app.run("sql CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+      agent = h.start(h.options(db).withCheckpointPages(50, 100));
+      // The barrier cannot be taken while the app idles inside BEGIN IMMEDIATE; capture and
+      // shipping go on meanwhile, and the checkpoint retries until the app lets go.
+      app.run("locked-inserts 400 2000");
+      assertEquals(401, agent.syncNow(30_000), "the snapshot (TXID 1) and all 400 commits are durable");
+      app.run("sql COMMIT");
+      app.run("insert 300 2000");
+    }
+    agent.syncNow(30_000);
+    assertTrue(agent.status().checkpoints() > 0, "a checkpoint completed once the lock was free");
+    agent.close();
+    BucketReplay.Result r = h.assertBucketEqualsApp("locked", db);
+    assertEquals(1, r.snapshotsInL0());
+  }
+
+  @Test
   void periodicSnapshotsMatchTheChainAtTheirTxid() throws Exception {
     Path db = dir.resolve("snap.db");
     DatabaseAgent agent;
