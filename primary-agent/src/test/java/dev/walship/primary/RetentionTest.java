@@ -137,8 +137,11 @@ class RetentionTest {
     assertEquals(List.of(BucketLayout.level0Key("app", 1)), r.deleted(),
         "only the L0 copy of the snapshot is redundant");
     assertEquals(3, r.lists(), "LIST snapshots/, branches/, L0/");
-    assertEquals(1, r.gets(), "one ranged GET of the snapshot header (time not known yet)");
+    assertEquals(2, r.gets(),
+        "one ranged GET of the snapshot header (time not known yet), one GET of retention.json");
+    assertEquals(1, r.puts(), "the horizon raised to the anchor before branches/ is listed");
     assertEquals(1, r.deleteBatches());
+    assertEquals(7, r.requests());
     for (long t = 1; t <= lastTxid; t++) {
       assertRestoresTo("app", t, t);
     }
