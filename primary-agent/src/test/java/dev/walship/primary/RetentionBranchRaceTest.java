@@ -9,24 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.walship.format.BucketLayout;
 import dev.walship.format.RetentionHorizon;
 import dev.walship.restore.Brancher;
-import dev.walship.restore.RestorePlanner;
-import dev.walship.restore.RestoreProgress;
 import dev.walship.restore.RestoreTarget;
-import dev.walship.restore.Restorer;
 import dev.walship.store.ObjectInfo;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.testing.InProcessS3;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -99,7 +91,7 @@ class RetentionBranchRaceTest {
               assertFalse(inWindow && target == oldTxid,
                   "a branch whose back-reference landed after retention listed branches/ succeeded; "
                       + where);
-              assertEquals(idsBelow(target), rowsOf(bucket, "child"),
+              assertEquals(RestoredRows.at(target), rowsOf(bucket, "child"),
                   "SucceededBranchRestores: " + where);
             } else {
               refused++;
@@ -115,7 +107,7 @@ class RetentionBranchRaceTest {
               assertTrue(bucket.head(BucketLayout.lineageKey("child")).isEmpty(),
                   "RefusedBranchLeavesNothing (lineage): " + where);
             }
-            assertEquals(idsBelow(lastTxid), rowsOf(bucket, "app"), "ParentUnchanged: " + where);
+            assertEquals(RestoredRows.at(lastTxid), rowsOf(bucket, "app"), "ParentUnchanged: " + where);
           }
         }
       } finally {
@@ -204,35 +196,13 @@ class RetentionBranchRaceTest {
     return last;
   }
 
-  /** The rows at TXID {@code txid}: ids 1..txid-1. */
-  private static List<Long> idsBelow(long txid) {
-    List<Long> ids = new ArrayList<>();
-    for (long i = 1; i < txid; i++) {
-      ids.add(i);
-    }
-    return ids;
-  }
-
   private static void copy(ObjectStore from, List<ObjectInfo> keys, ObjectStore to) {
     for (ObjectInfo o : keys) {
       to.put(o.key(), from.get(o.key()).orElseThrow().data());
     }
   }
 
-  /** Restores {@code name} (latest) from {@code store} and returns its row ids. */
   private List<Long> rowsOf(ObjectStore store, String name) throws Exception {
-    Path out = dir.resolve("restored-" + name + "-" + System.nanoTime() + ".db");
-    new Restorer(store, Restorer.Options.defaults(), RestoreProgress.none()).restoreTo(
-        new RestorePlanner(store).plan(name, RestoreTarget.latest()), out, false,
-        Restorer.JournalMode.DELETE);
-    List<Long> ids = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + out);
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT id FROM t ORDER BY id")) {
-      while (rs.next()) {
-        ids.add(rs.getLong(1));
-      }
-    }
-    return ids;
+    return RestoredRows.of(store, name, RestoreTarget.latest(), dir);
   }
 }
