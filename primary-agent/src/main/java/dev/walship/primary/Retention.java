@@ -2,8 +2,11 @@ package dev.walship.primary;
 
 import dev.walship.format.BranchRef;
 import dev.walship.format.BucketLayout;
+import dev.walship.format.RetentionHorizon;
 import dev.walship.store.ObjectInfo;
 import dev.walship.store.ObjectStore;
+import dev.walship.store.PreconditionFailedException;
+import dev.walship.store.StoredObject;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -56,14 +59,38 @@ import org.slf4j.LoggerFactory;
  *   <li>Branch references are create-only; each is read once (GET) and remembered by key and ETag.
  * </ul>
  *
+ * <h2>Branches created while a run is deleting: the horizon</h2>
+ *
+ * A branch writes its back-reference, then its lineage. A run that listed {@code branches/} just
+ * before the back-reference landed would delete what the new branch needs. So every run, before it
+ * lists {@code branches/}, raises the <em>retention horizon</em> {@code {db}/retention.json} to its
+ * anchor (a conditional PUT: create-only, then {@code If-Match}; the horizon only grows; see
+ * {@link RetentionHorizon}); it deletes nothing beyond that horizon (snapshots below the anchor,
+ * segments whose last TXID is at or below it). The brancher, after writing its back-reference,
+ * reads the horizon and refuses (deleting its back-reference) if any parent object its restore
+ * reads is covered by it.
+ *
+ * <p>Why that is correct under any interleaving, with S3's linearizable PUT, GET and LIST: suppose a
+ * run deletes object {@code o} that a successful branch needs. The run raised the horizon to cover
+ * {@code o} (write {@code W}) before it listed {@code branches/} ({@code L}), and {@code L} did not
+ * return the back-reference (write {@code R}), so {@code L} precedes {@code R}. The brancher read
+ * the horizon ({@code P}) after {@code R}: {@code W < L < R < P}. The horizon only grows, so
+ * {@code P} saw a horizon covering {@code o} and the branch was refused: a contradiction. It holds
+ * for any number of runs at once (a deposed primary still deleting, a restarted agent): each
+ * deletes only under a horizon it wrote or read before its own LIST. A run that fails part-way has
+ * at worst raised the horizon, which only makes branching more cautious. The cost: branching at a
+ * TXID whose parent objects are below the horizon (outside the retention window) is refused even
+ * while another branch still keeps those objects; branch that branch instead.
+ *
  * <h2>Requests per run</h2>
  *
  * One LIST of {@code snapshots/} (per 1,000 keys). If the anchor is the same as in the last
- * completed run, that is all. Otherwise one LIST of {@code branches/}, a GET per branch reference
- * not seen before, one LIST of {@code L0/} paginated only up to the anchor (per 1,000 keys, stops
- * at the first key after the anchor), ranged GETs of snapshot headers whose time is unknown (zero
- * in steady state), and one DeleteObjects per 1,000 deleted keys. The returned {@link Report}
- * counts them.
+ * completed run, that is all. Otherwise one conditional PUT of {@code retention.json} (plus one GET
+ * of it on the agent's first such run, or after another writer raised it), one LIST of {@code
+ * branches/}, a GET per branch reference not seen before, one LIST of {@code L0/} paginated only
+ * up to the anchor (per 1,000 keys, stops at the first key after the anchor), ranged GETs of
+ * snapshot headers whose time is unknown (zero in steady state), and one DeleteObjects per 1,000
+ * deleted keys. The returned {@link Report} counts them.
  *
  * <h2>Safety</h2>
  *
@@ -85,14 +112,19 @@ final class Retention {
    * @param anchorTxid TXID of the anchor snapshot, or -1 if none is old enough (nothing deleted)
    * @param deleted keys deleted, oldest first
    * @param lists LIST requests made
-   * @param gets GET requests made (ranged snapshot headers and branch references)
+   * @param gets GET requests made (ranged snapshot headers, branch references, the horizon)
+   * @param puts PUT requests made (raising the horizon)
    * @param deleteBatches DeleteObjects requests made
    */
-  record Report(long anchorTxid, List<String> deleted, int lists, int gets, int deleteBatches) {
+  record Report(
+      long anchorTxid, List<String> deleted, int lists, int gets, int puts, int deleteBatches) {
     int requests() {
-      return lists + gets + deleteBatches;
+      return lists + gets + puts + deleteBatches;
     }
   }
+
+  /** Tries at raising the horizon against other writers before a run gives up (nothing deleted). */
+  private static final int HORIZON_ATTEMPTS = 5;
 
   private final ObjectStore store;
   private final String db;
@@ -105,8 +137,13 @@ final class Retention {
   /** Anchor of the last run that completed its deletions, or -1. */
   private long completedAnchor = -1;
 
+  /** The horizon as last written or read, and its ETag; null: not read yet (or lost a race). */
+  private RetentionHorizon horizon;
+  private String horizonEtag;
+
   private int lists;
   private int gets;
+  private int puts;
 
   /**
    * @param retention how long restore points are kept (positive)
@@ -135,6 +172,7 @@ final class Retention {
   Report run() {
     lists = 0;
     gets = 0;
+    puts = 0;
     long cutoff = clock.millis() - retention.toMillis();
     lists++;
     List<Long> snaps = new ArrayList<>();
@@ -152,8 +190,10 @@ final class Retention {
     }
     snapshotTimes.keySet().retainAll(snaps);
     if (anchor < 0 || anchor == completedAnchor) {
-      return new Report(anchor, List.of(), lists, gets, 0);
+      return new Report(anchor, List.of(), lists, gets, puts, 0);
     }
+    // Before listing branches/: see "Branches created while a run is deleting" above.
+    raiseHorizon(anchor);
     List<Long> branchTxids = branchTxids();
 
     // Level-0 first TXIDs up to the first key after the anchor (that one bounds the last segment
@@ -227,10 +267,59 @@ final class Retention {
     }
     if (!keys.isEmpty()) {
       log.info("{}: retention {} kept restore points from snapshot TXID {} on ({} branch(es));"
-              + " deleted {} object(s) ({} LIST, {} GET, {} DELETE)",
-          db, retention, anchor, branchTxids.size(), keys.size(), lists, gets, batches);
+              + " deleted {} object(s) ({} LIST, {} GET, {} PUT, {} DELETE)",
+          db, retention, anchor, branchTxids.size(), keys.size(), lists, gets, puts, batches);
     }
-    return new Report(anchor, List.copyOf(keys), lists, gets, batches);
+    return new Report(anchor, List.copyOf(keys), lists, gets, puts, batches);
+  }
+
+  /**
+   * Makes sure the bucket's horizon is at least {@code anchor} before anything is listed or
+   * deleted: no request if this instance already wrote or read such a horizon (it only grows).
+   *
+   * @throws PrimaryException if the horizon cannot be read or keeps changing under us (nothing is
+   *     deleted then)
+   */
+  private void raiseHorizon(long anchor) {
+    String key = RetentionHorizon.key(db);
+    for (int attempt = 0; attempt < HORIZON_ATTEMPTS; attempt++) {
+      if (horizon == null) {
+        gets++;
+        Optional<StoredObject> got = store.get(key);
+        if (got.isPresent()) {
+          try {
+            horizon = RetentionHorizon.fromJson(got.get().data(), key);
+          } catch (RuntimeException e) {
+            throw new PrimaryException(
+                "retention stopped: cannot read " + key + ": " + e.getMessage(), e);
+          }
+          horizonEtag = got.get().etag();
+        } else {
+          horizon = RetentionHorizon.of(db, 0, 0);
+          horizonEtag = null;
+        }
+      }
+      if (horizon.txid() >= anchor) {
+        return;
+      }
+      RetentionHorizon raised = RetentionHorizon.of(db, anchor, clock.millis());
+      puts++;
+      try {
+        horizonEtag = horizonEtag == null
+            ? store.putIfAbsent(key, raised.toJson())
+            : store.putIfMatch(key, raised.toJson(), horizonEtag);
+        horizon = raised;
+        return;
+      } catch (PreconditionFailedException e) {
+        horizon = null; // someone else wrote it: read it again, never overwrite blindly
+      } catch (RuntimeException e) {
+        horizon = null; // the write may or may not have landed: read it again next time
+        throw e;
+      }
+    }
+    throw new PrimaryException("retention stopped before deleting anything: " + key
+        + " changed under every one of " + HORIZON_ATTEMPTS + " conditional writes (another"
+        + " retention run on " + db + "?)");
   }
 
   /** True if segment TXIDs {@code first..last} hold a TXID some kept restore point needs. */

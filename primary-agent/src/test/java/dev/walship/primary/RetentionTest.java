@@ -9,23 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.walship.format.BucketLayout;
 import dev.walship.restore.Brancher;
 import dev.walship.restore.RestorePlanner;
-import dev.walship.restore.RestoreProgress;
 import dev.walship.restore.RestoreTarget;
 import dev.walship.restore.RestoreTargetException;
-import dev.walship.restore.Restorer;
 import dev.walship.store.ObjectInfo;
 import dev.walship.store.testing.InProcessS3;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -137,8 +130,11 @@ class RetentionTest {
     assertEquals(List.of(BucketLayout.level0Key("app", 1)), r.deleted(),
         "only the L0 copy of the snapshot is redundant");
     assertEquals(3, r.lists(), "LIST snapshots/, branches/, L0/");
-    assertEquals(1, r.gets(), "one ranged GET of the snapshot header (time not known yet)");
+    assertEquals(2, r.gets(),
+        "one ranged GET of the snapshot header (time not known yet), one GET of retention.json");
+    assertEquals(1, r.puts(), "the horizon raised to the anchor before branches/ is listed");
     assertEquals(1, r.deleteBatches());
+    assertEquals(7, r.requests());
     for (long t = 1; t <= lastTxid; t++) {
       assertRestoresTo("app", t, t);
     }
@@ -263,23 +259,8 @@ class RetentionTest {
    * parent TXID {@code rowsAt}: ids 1..rowsAt-1.
    */
   private void assertRestoresTo(String name, long txid, long rowsAt) throws Exception {
-    RestorePlanner planner = new RestorePlanner(h.store);
-    Path out = dir.resolve("restored-" + name + "-" + txid + "-" + System.nanoTime() + ".db");
-    new Restorer(h.store, Restorer.Options.defaults(), RestoreProgress.none())
-        .restoreTo(planner.plan(name, txid < 0 ? RestoreTarget.latest() : RestoreTarget.txid(txid)),
-            out, false, Restorer.JournalMode.DELETE);
-    List<Long> ids = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + out);
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT id FROM t ORDER BY id")) {
-      while (rs.next()) {
-        ids.add(rs.getLong(1));
-      }
-    }
-    List<Long> expected = new ArrayList<>();
-    for (long i = 1; i < rowsAt; i++) {
-      expected.add(i);
-    }
-    assertEquals(expected, ids, name + " at TXID " + txid);
+    RestoreTarget target = txid < 0 ? RestoreTarget.latest() : RestoreTarget.txid(txid);
+    assertEquals(RestoredRows.at(rowsAt), RestoredRows.of(h.store, name, target, dir),
+        name + " at TXID " + txid);
   }
 }
