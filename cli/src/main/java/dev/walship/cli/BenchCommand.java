@@ -138,7 +138,9 @@ public final class BenchCommand implements Callable<Integer> {
           ObjectNode lag = result.putObject("lag");
           lag.put("replica_poll_ms", REPLICA_POLL.toMillis());
           rawPutLatency(s3, lag);
+          load(max, work.resolve("max"), 0, phase, lag.putObject("max_rate"));
           if (!Double.isNaN(raw)) {
+            // After the max-rate phase, so the agent's code is JIT-compiled (this JVM runs it).
             // The primary alone, so the ratio is the agent's cost. Its bucket server runs in a
             // child JVM at nice 19: S3 runs on other machines in production, and on this one its
             // CPU would otherwise be charged to the agent.
@@ -151,7 +153,6 @@ public final class BenchCommand implements Callable<Integer> {
               t.put("ratio", m.commitsPerSecond() / raw);
             }
           }
-          load(max, work.resolve("max"), 0, phase, lag.putObject("max_rate"));
           try (LocalCluster fixed = LocalCluster.startPrimary(s3, "bench-fixed",
               prepareDb(work.resolve("fixed/bench.db")), Duration.ZERO)) {
             fixed.addReplica("replica", work.resolve("fixed/replica"), REPLICA_POLL);
