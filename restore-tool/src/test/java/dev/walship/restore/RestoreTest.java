@@ -258,7 +258,43 @@ class RestoreTest {
     }
   }
 
-  /** The snapshot's GET body breaking mid-way fails the restore (no resume) and leaves nothing. */
+  /**
+   * The snapshot's GET body breaking mid-way once is read again from its first byte: the restore
+   * succeeds, byte for byte the same as an unbroken one.
+   */
+  @Test
+  void aSnapshotWhoseBodyBreaksOnceIsReadAgain() throws Exception {
+    RestorePlan plan = new RestorePlanner(store).plan("app", RestoreTarget.latest());
+    String snapshotKey = plan.objects().get(0).key();
+    assertTrue(plan.objects().get(0).snapshot(), "the plan starts with a snapshot");
+    // Every body read through `breaking` breaks part way; only the snapshot's first GET uses it.
+    ObjectStore breaking = dev.walship.store.testing.FaultInjectingObjectStore.builder(store, 11)
+        .truncatedReadRate(1.0).build();
+    java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+    ObjectStore breaksFirstBody = (ObjectStore) java.lang.reflect.Proxy.newProxyInstance(
+        ObjectStore.class.getClassLoader(), new Class<?>[] {ObjectStore.class}, (proxy, method, args) -> {
+          boolean first = method.getName().equals("getStream") && args[0].equals(snapshotKey)
+              && opened.incrementAndGet() == 1;
+          try {
+            return method.invoke(first ? breaking : store, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    Path out = dir.resolve("broken-once.db");
+    new Restorer(breaksFirstBody, Restorer.Options.defaults(), RestoreProgress.none())
+        .restoreTo(plan, out, false, Restorer.JournalMode.WAL);
+    assertEquals(2, opened.get(), "the snapshot was opened again after its body broke");
+    Path unbroken = dir.resolve("unbroken.db");
+    new Restorer(store, Restorer.Options.defaults(), RestoreProgress.none())
+        .restoreTo(plan, unbroken, false, Restorer.JournalMode.WAL);
+    assertArrayEquals(Files.readAllBytes(unbroken), Files.readAllBytes(out));
+    assertRestored(out, shipper.history.get(plan.targetTxid()));
+    Files.delete(out);
+    Files.delete(unbroken);
+  }
+
+  /** The snapshot's GET body breaking on every attempt fails the restore and leaves nothing. */
   @Test
   void aSnapshotWhoseBodyBreaksMidGetFailsCleanly() throws Exception {
     RestorePlan plan = new RestorePlanner(store).plan("app", RestoreTarget.latest());
