@@ -96,7 +96,6 @@ public final class PageApplier implements AutoCloseable {
   private volatile ApplierState state;
   private volatile RuntimeException interrupted;
   private boolean closed;
-  private volatile boolean fsyncEachApply = true;
 
   private PageApplier(Path file, Path stateFile, FileChannel channel, Connection lock, ApplierState state) {
     this.file = file;
@@ -169,16 +168,6 @@ public final class PageApplier implements AutoCloseable {
       closeQuietly(lock, channel);
       throw e;
     }
-  }
-
-  /**
-   * Applies no longer fsync the file (the sidecar state is still written as usual): only for a file
-   * that is deleted unless the caller fsyncs it once at the end, a restore's temporary file, where
-   * an fsync per batch only puts the disk's writing on the critical path. A crash then leaves the
-   * file in any state, so never use it on a file that is repaired from its intent.
-   */
-  void deferFsyncToCaller() {
-    fsyncEachApply = false;
   }
 
   /** The database file. */
@@ -449,9 +438,7 @@ public final class PageApplier implements AutoCloseable {
         patchHeader(p1, 1, dbSize);
         writeFully(p1, 0);
       }
-      if (fsyncEachApply) {
-        channel.force(true);
-      }
+      channel.force(true);
     } catch (IOException e) {
       UncheckedIOException u = new UncheckedIOException("apply to " + file + " failed", e);
       interrupted = u;
@@ -685,9 +672,7 @@ public final class PageApplier implements AutoCloseable {
           patchHeader(page1, oldCounter + 1, newSizePages);
           writeFully(page1, 0);
         }
-        if (fsyncEachApply) {
-          channel.force(true);
-        }
+        channel.force(true);
         if (coordinated) {
           st.execute("COMMIT");
           committed = true;

@@ -112,7 +112,6 @@ public final class Restorer {
       downloads = Files.createDirectory(dir.resolve("." + target.getFileName() + ".walship-download-" + tag));
       long bytes;
       try (PageApplier applier = PageApplier.open(tmp, plan.lineageId(), SegmentSource.none())) {
-        applier.deferFsyncToCaller(); // the file is fsynced once below, or deleted
         bytes = applyPlan(plan, applier, downloads, true);
         if (applier.txid() != plan.targetTxid() || applier.checksum() != plan.targetChecksum()) {
           throw new ChecksumChainException(ChecksumChainException.Stage.POST_APPLY, plan.db(),
@@ -121,24 +120,8 @@ public final class Restorer {
         }
       }
       Files.deleteIfExists(ApplierState.pathFor(tmp));
+      finishSqlite(tmp, mode);
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        // The applies did not fsync: the disk writes the pages while integrity_check reads them.
-        // The channel is closed only after SQLite's connection (closing a descriptor of the file
-        // drops every POSIX lock this process holds on it).
-        java.util.concurrent.FutureTask<Void> flush = new java.util.concurrent.FutureTask<>(() -> {
-          ch.force(false);
-          return null;
-        });
-        Thread flusher = new Thread(flush, "walship-restore-fsync");
-        flusher.setDaemon(true);
-        flusher.start();
-        boolean checked = false;
-        try {
-          finishSqlite(tmp, mode);
-          checked = true;
-        } finally {
-          awaitFsync(flush, checked);
-        }
         if (mode == JournalMode.WAL) {
           // WAL mode is persisted only as page-1 bytes 18-19 = 2 (SQLite file format, "Database
           // header"). Setting them directly, rather than with PRAGMA journal_mode=WAL, keeps every
@@ -318,26 +301,6 @@ public final class Restorer {
       throw new IllegalStateException("the restored database cannot be opened by SQLite: " + e.getMessage(), e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the size of " + file, e);
-    }
-  }
-
-  /**
-   * Waits for a background fsync to end; its failure is thrown only if {@code report} (otherwise the
-   * caller is already throwing its own error).
-   */
-  private static void awaitFsync(java.util.concurrent.FutureTask<Void> fsync, boolean report) throws IOException {
-    try {
-      fsync.get();
-    } catch (java.util.concurrent.ExecutionException e) {
-      if (report && e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      if (report) {
-        throw new IllegalStateException("fsync of the restored file failed", e.getCause());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while waiting for the restored file's fsync");
     }
   }
 
