@@ -45,6 +45,8 @@ final class OrderedDownloads implements AutoCloseable {
   private final long partBytes;
   /** Objects downloaded (or downloading) ahead of the consumer, per download thread. */
   private static final int AHEAD_PER_THREAD = 64;
+  /** GETs of an in-memory object: the first, and one more if its body breaks. */
+  private static final int BODY_ATTEMPTS = 2;
   /** Objects up to this size are fetched into memory (SegmentReader's heap threshold). */
   private static final long IN_MEMORY_BYTES = 16L << 20;
 
@@ -161,8 +163,7 @@ final class OrderedDownloads implements AutoCloseable {
         // Small objects (every level-0 segment) stay in memory: SegmentReader would read the file
         // into the heap anyway, so a temporary file only added a write, an fsync and a read. The
         // byte budget bounds the memory either way.
-        byte[] bytes = store.getRange(item.key(), 0, item.sizeBytes())
-            .orElseThrow(() -> new MissingObjectException(item.key()));
+        byte[] bytes = fetchBytes(item);
         onDownloaded.accept(item.key(), item.sizeBytes());
         return new Fetched(index, item, file, SegmentReader.open(bytes, item.key()));
       }
@@ -174,6 +175,33 @@ final class OrderedDownloads implements AutoCloseable {
         throw e;
       }
       throw new CorruptSegmentException(item.key() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The whole object in one array of exactly its listed size, read straight from the GET body (the
+   * SDK's byte-array GET copies it at least twice more); a body that breaks is read once more.
+   *
+   * @throws MissingObjectException if the object is absent
+   * @throws CorruptSegmentException if its size differs from the listed one
+   * @throws java.io.UncheckedIOException if the body broke twice
+   */
+  private byte[] fetchBytes(Item item) {
+    for (int attempt = 1; ; attempt++) {
+      java.io.InputStream body = store.getStream(item.key()).orElseThrow(() -> new MissingObjectException(item.key()));
+      try (body) {
+        byte[] bytes = body.readNBytes((int) item.sizeBytes());
+        if (bytes.length != item.sizeBytes() || body.read() >= 0) {
+          throw new CorruptSegmentException(item.key() + ": object changed while downloading (listed "
+              + item.sizeBytes() + " bytes, the GET gave " + (bytes.length < item.sizeBytes() ? bytes.length : "more")
+              + ")");
+        }
+        return bytes;
+      } catch (IOException e) {
+        if (attempt >= BODY_ATTEMPTS) {
+          throw new java.io.UncheckedIOException("GET " + item.key() + " broke (" + attempt + " attempts)", e);
+        }
+      }
     }
   }
 

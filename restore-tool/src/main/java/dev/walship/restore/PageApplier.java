@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -95,11 +96,14 @@ public final class PageApplier implements AutoCloseable {
   }
 
   private static final int DEFAULT_BUSY_TIMEOUT_MS = 30_000;
-  private static final int WRITE_RUN_BYTES = 1 << 20;
+  /** Largest write of consecutive pages: see {@link SnapshotStreamWriter#WRITE_BYTES}. */
+  private static final int WRITE_RUN_BYTES = SnapshotStreamWriter.WRITE_BYTES;
   private static final int PARALLEL_MIN_PAGES = 8192;
   private static final int MAX_APPLY_THREADS = 4;
   /** Segments applied without an fsync of the pages before {@link #apply} syncs by itself. */
   static final int MAX_UNSYNCED_SEGMENTS = 64;
+  /** GETs of a streamed snapshot: the first, and one more if its body breaks. */
+  private static final int SNAPSHOT_BODY_ATTEMPTS = 2;
 
   private final Path file;
   private final StateFile stateFile;
@@ -449,21 +453,51 @@ public final class PageApplier implements AutoCloseable {
    * to be intact: use it only on a file that is discarded when this throws (a restore's temporary
    * file). On any exception the file is left half written with the intent pending.
    *
+   * <p>A body that breaks (a {@link SnapshotBodyStream.BrokenBodyException}: the connection failed,
+   * not the bytes) is read once more from its first byte through {@code opener}, after the file is
+   * emptied again and the intent withdrawn, so nothing of the broken attempt is kept; a second
+   * break is thrown. Any other failure (a check, a write) is thrown at once.
+   *
+   * @param opener opens the object's body from its first byte (called once, or twice on a retry)
    * @throws CorruptSegmentException naming {@code key} if any check fails
    * @throws ChecksumChainException POST_APPLY if the pages do not hash to the recorded checksum
+   * @throws SnapshotBodyStream.BrokenBodyException if the body broke on both attempts
    * @throws IllegalStateException if the file is not empty (TXID 0, no pages)
    */
-  synchronized StreamedSnapshot applyStreamedSnapshot(String key, SnapshotBodyStream in, long objectBytes) {
+  synchronized StreamedSnapshot applyStreamedSnapshot(String key, Supplier<SnapshotBodyStream> opener,
+      long objectBytes) {
     requireOpen();
     requireHealthy();
-    ApplierState s = state;
+    ApplierState empty = state;
     try {
-      if (s.txid() != 0 || channel.size() != 0) {
+      if (empty.txid() != 0 || channel.size() != 0) {
         throw new IllegalStateException(file + " is not empty: a streamed snapshot only bootstraps");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }
+    for (int attempt = 1; ; attempt++) {
+      try (SnapshotBodyStream in = opener.get()) {
+        return applyStreamedSnapshotOnce(key, in, objectBytes, empty);
+      } catch (SnapshotBodyStream.BrokenBodyException e) {
+        if (attempt >= SNAPSHOT_BODY_ATTEMPTS) {
+          throw e;
+        }
+        try {
+          channel.truncate(0);
+        } catch (IOException io) {
+          e.addSuppressed(io);
+          throw e;
+        }
+        stateFile.writeDurable(empty);
+        state = empty;
+        interrupted = null;
+      }
+    }
+  }
+
+  private StreamedSnapshot applyStreamedSnapshotOnce(String key, SnapshotBodyStream in, long objectBytes,
+      ApplierState s) {
     java.util.zip.CRC32C fileCrc = new java.util.zip.CRC32C();
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     byte[] header = new byte[128];
@@ -514,8 +548,27 @@ public final class PageApplier implements AutoCloseable {
     state = pending;
     long computed;
     try {
-      computed = streamPages(key, in, m, (int) (128 + 32 * commitCount), (int) pageCount, pageSize,
-          compression, first, dbSize, bodyLength, fileCrc);
+      SnapshotStreamWriter.Result r = new SnapshotStreamWriter(key, channel, m, (int) (128 + 32 * commitCount),
+          pageSize, compression).write(in, (int) pageCount, first, dbSize, bodyLength, fileCrc);
+      computed = r.checksum();
+      long newBytes = dbSize * pageSize;
+      if (channel.size() > newBytes) {
+        channel.truncate(newBytes);
+      }
+      if (dbSize >= 1) {
+        byte[] p1 = r.page1();
+        if (p1 == null) {
+          p1 = new byte[pageSize];
+          readFully(p1, 0);
+        }
+        patchHeader(p1, 1, dbSize);
+        writeFully(p1, 0);
+      }
+      channel.force(true);
+    } catch (IOException e) {
+      UncheckedIOException u = new UncheckedIOException("apply to " + file + " failed", e);
+      interrupted = u;
+      throw u;
     } catch (RuntimeException e) {
       interrupted = e;
       throw e;
@@ -533,184 +586,6 @@ public final class PageApplier implements AutoCloseable {
     state = done;
     return new StreamedSnapshot(first, computed, dbSize, pageSize);
   }
-
-  /**
-   * Reads the page bodies of a streamed snapshot in chunks of consecutive entries; the reading
-   * thread checks the index entries and feeds the file CRC32C, and up to {@link
-   * #MAX_APPLY_THREADS} workers check each page's CRC32C, decode, hash and write it.
-   */
-  private long streamPages(String key, SnapshotBodyStream in, ByteBuffer m, int indexStart,
-      int pageCount, int pageSize, int compression, long txid, long dbSize, long bodyLength,
-      java.util.zip.CRC32C fileCrc) {
-    int chunkPages = Math.max(1, WRITE_RUN_BYTES / pageSize);
-    int threads = Math.max(2, Math.min(MAX_APPLY_THREADS, Runtime.getRuntime().availableProcessors()));
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-        threads, r -> {
-          Thread t = new Thread(r, "walship-snapshot-apply");
-          t.setDaemon(true);
-          return t;
-        });
-    java.util.ArrayDeque<java.util.concurrent.Future<Long>> pending = new java.util.ArrayDeque<>();
-    java.util.concurrent.atomic.AtomicReference<byte[]> page1 = new java.util.concurrent.atomic.AtomicReference<>();
-    try {
-      long offset = 0;
-      long previous = 0;
-      long checksum = 0;
-      int i = 0;
-      while (i < pageCount) {
-        int first = i;
-        long chunkBytes = 0;
-        while (i < pageCount && i - first < chunkPages) {
-          int e = indexStart + 32 * i;
-          long pg = Integer.toUnsignedLong(m.getInt(e));
-          int length = m.getInt(e + 4);
-          if (pg <= previous || pg > dbSize || m.getLong(e + 8) != txid || m.getLong(e + 16) != offset
-              || length < 1 || length > pageSize || (compression == 0 && length != pageSize)) {
-            throw new dev.walship.format.CorruptSegmentException(key + ": page index entry " + i
-                + " (page " + pg + ") is invalid");
-          }
-          previous = pg;
-          offset += length;
-          chunkBytes += length;
-          i++;
-        }
-        if (offset > bodyLength) {
-          throw new dev.walship.format.CorruptSegmentException(key + ": page bodies exceed the body length");
-        }
-        byte[] chunk = new byte[(int) chunkBytes];
-        in.readFully(chunk, 0, chunk.length);
-        fileCrc.update(chunk, 0, chunk.length);
-        int from = first;
-        int to = i;
-        pending.add(pool.submit(() -> streamChunk(key, m, indexStart, from, to, chunk, pageSize, page1)));
-        while (pending.size() > 2 * threads) {
-          checksum ^= take(pending.removeFirst());
-        }
-      }
-      while (!pending.isEmpty()) {
-        checksum ^= take(pending.removeFirst());
-      }
-      if (offset != bodyLength) {
-        throw new dev.walship.format.CorruptSegmentException(key + ": page bodies are " + offset
-            + " bytes, the header says " + bodyLength);
-      }
-      byte[] trailer = new byte[8];
-      in.readFully(trailer, 0, 8);
-      ByteBuffer t = ByteBuffer.wrap(trailer);
-      if ((int) fileCrc.getValue() != t.getInt(0) || t.getInt(4) != 0x47455357) {
-        throw new dev.walship.format.CorruptSegmentException(key + ": file CRC32C or end magic mismatch");
-      }
-      if (in.read() >= 0) {
-        throw new dev.walship.format.CorruptSegmentException(key + ": bytes after the trailer");
-      }
-      long newBytes = dbSize * pageSize;
-      if (channel.size() > newBytes) {
-        channel.truncate(newBytes);
-      }
-      if (dbSize >= 1) {
-        byte[] p1 = page1.get();
-        if (p1 == null) {
-          p1 = new byte[pageSize];
-          readFully(p1, 0);
-        }
-        patchHeader(p1, 1, dbSize);
-        writeFully(p1, 0);
-      }
-      channel.force(true);
-      return checksum;
-    } catch (IOException e) {
-      throw new UncheckedIOException("apply to " + file + " failed", e);
-    } finally {
-      // Never interrupt a worker: an interrupt during FileChannel I/O closes the channel.
-      pending.forEach(f -> f.cancel(false));
-      pool.shutdown();
-      try {
-        if (!pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
-          throw new IllegalStateException("snapshot apply workers did not stop");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  private static long take(java.util.concurrent.Future<Long> f) {
-    try {
-      return f.get();
-    } catch (java.util.concurrent.ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IllegalStateException(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while applying a snapshot", e);
-    }
-  }
-
-  /** Checks, decodes, hashes and writes entries {@code [from, to)} whose bodies are {@code chunk}. */
-  private long streamChunk(String key, ByteBuffer meta, int indexStart, int from, int to, byte[] chunk,
-      int pageSize, java.util.concurrent.atomic.AtomicReference<byte[]> page1) throws IOException {
-    ByteBuffer m = meta.duplicate();
-    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-    byte[] run = new byte[(to - from) * pageSize];
-    int inRun = 0;
-    long runStart = -1;
-    int at = 0;
-    long checksum = 0;
-    for (int i = from; i < to; i++) {
-      int e = indexStart + 32 * i;
-      long pg = Integer.toUnsignedLong(m.getInt(e));
-      int length = m.getInt(e + 4);
-      crc.reset();
-      crc.update(chunk, at, length);
-      if ((int) crc.getValue() != m.getInt(e + 24)) {
-        throw new dev.walship.format.CorruptSegmentException(key + ": page CRC32C of entry " + i
-            + " (page " + pg + ") mismatch");
-      }
-      if (inRun > 0 && pg != runStart + inRun) {
-        writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
-        inRun = 0;
-      }
-      if (inRun == 0) {
-        runStart = pg;
-      }
-      int dest = inRun * pageSize;
-      if (length == pageSize) {
-        System.arraycopy(chunk, at, run, dest, pageSize);
-      } else {
-        int n;
-        try {
-          n = SNAPSHOT_LZ4.decompress(chunk, at, length, run, dest, pageSize);
-        } catch (net.jpountz.lz4.LZ4Exception ex) {
-          throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
-              + " is malformed", ex);
-        }
-        if (n != pageSize) {
-          throw new dev.walship.format.CorruptSegmentException(key + ": LZ4 block of page " + pg
-              + " decodes to " + n + " bytes");
-        }
-      }
-      at += length;
-      checksum ^= DatabaseChecksum.pageHash(pg, run, dest, pageSize);
-      if (pg == 1) {
-        page1.set(Arrays.copyOfRange(run, dest, dest + pageSize));
-        if (inRun > 0) {
-          writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
-        }
-        inRun = 0;
-        continue; // written last, with the header fields patched
-      }
-      inRun++;
-    }
-    if (inRun > 0) {
-      writeFully(run, 0, inRun * pageSize, (runStart - 1) * pageSize);
-    }
-    return checksum;
-  }
-
-  private static final net.jpountz.lz4.LZ4SafeDecompressor SNAPSHOT_LZ4 =
-      net.jpountz.lz4.LZ4Factory.fastestInstance().safeDecompressor();
 
   /**
    * Validates that the segments link and returns, per segment, the TXID range {@code (lo, hi]} of

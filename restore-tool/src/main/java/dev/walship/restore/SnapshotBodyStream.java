@@ -8,8 +8,8 @@ import java.io.UncheckedIOException;
 /**
  * The body of one object read front to back for {@link PageApplier#applyStreamedSnapshot}: exact
  * reads that name the key, a premature end as {@link CorruptSegmentException}, a broken body (an
- * {@link IOException} from the store's stream) as {@link UncheckedIOException}. Nothing is retried
- * here: a restore that fails mid-stream is thrown away and started again.
+ * {@link IOException} from the store's stream) as {@link BrokenBodyException}. Nothing is retried
+ * here: {@link PageApplier#applyStreamedSnapshot} reads the object again from its first byte once.
  *
  * <p>Single consumer; not thread-safe. Closing closes the underlying stream.
  */
@@ -58,7 +58,7 @@ final class SnapshotBodyStream implements AutoCloseable {
       }
       return n;
     } catch (IOException e) {
-      throw new UncheckedIOException("GET " + key + " broke after " + consumed + " bytes", e);
+      throw new BrokenBodyException("GET " + key + " broke after " + consumed + " bytes", e);
     }
   }
 
@@ -68,6 +68,19 @@ final class SnapshotBodyStream implements AutoCloseable {
       in.close();
     } catch (IOException e) {
       // The body was read to the end or the restore already failed; nothing depends on close.
+    }
+  }
+
+  /**
+   * The GET body failed while being read (the store's stream threw an IOException: a reset
+   * connection, a body shorter than its Content-Length): the object may be intact, so reading it
+   * again can succeed. A body that ends early by its own account is a CorruptSegmentException.
+   */
+  static final class BrokenBodyException extends UncheckedIOException {
+    private static final long serialVersionUID = 1L;
+
+    BrokenBodyException(String message, IOException cause) {
+      super(message, cause);
     }
   }
 }

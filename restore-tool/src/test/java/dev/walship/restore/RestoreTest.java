@@ -258,7 +258,43 @@ class RestoreTest {
     }
   }
 
-  /** The snapshot's GET body breaking mid-way fails the restore (no resume) and leaves nothing. */
+  /**
+   * A GET body breaking mid-way once, the streamed snapshot's or a level-0 segment's, is read again
+   * from its first byte: the restore succeeds, byte for byte the same as an unbroken one.
+   */
+  @Test
+  void aBodyThatBreaksOnceIsReadAgain() throws Exception {
+    RestorePlan plan = new RestorePlanner(store).plan("app", RestoreTarget.latest());
+    assertTrue(plan.objects().get(0).snapshot() && plan.objects().size() > 2, "a snapshot, then segments");
+    List<String> victims = List.of(plan.objects().get(0).key(), plan.objects().get(2).key());
+    // Every body read through `breaking` breaks part way; only the victims' first GETs use it.
+    ObjectStore breaking = dev.walship.store.testing.FaultInjectingObjectStore.builder(store, 11)
+        .truncatedReadRate(1.0).build();
+    java.util.Map<String, Integer> opened = new java.util.concurrent.ConcurrentHashMap<>();
+    ObjectStore breaksFirstBodies = (ObjectStore) java.lang.reflect.Proxy.newProxyInstance(
+        ObjectStore.class.getClassLoader(), new Class<?>[] {ObjectStore.class}, (proxy, method, args) -> {
+          boolean first = method.getName().equals("getStream") && victims.contains((String) args[0])
+              && opened.merge((String) args[0], 1, Integer::sum) == 1;
+          try {
+            return method.invoke(first ? breaking : store, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    Path out = dir.resolve("broken-once.db");
+    new Restorer(breaksFirstBodies, Restorer.Options.defaults(), RestoreProgress.none())
+        .restoreTo(plan, out, false, Restorer.JournalMode.WAL);
+    assertEquals(java.util.Map.of(victims.get(0), 2, victims.get(1), 2), opened, "each victim was read again");
+    Path unbroken = dir.resolve("unbroken.db");
+    new Restorer(store, Restorer.Options.defaults(), RestoreProgress.none())
+        .restoreTo(plan, unbroken, false, Restorer.JournalMode.WAL);
+    assertArrayEquals(Files.readAllBytes(unbroken), Files.readAllBytes(out));
+    assertRestored(out, shipper.history.get(plan.targetTxid()));
+    Files.delete(out);
+    Files.delete(unbroken);
+  }
+
+  /** The snapshot's GET body breaking on every attempt fails the restore and leaves nothing. */
   @Test
   void aSnapshotWhoseBodyBreaksMidGetFailsCleanly() throws Exception {
     RestorePlan plan = new RestorePlanner(store).plan("app", RestoreTarget.latest());
