@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
     description = {
       "List the databases in the bucket.",
       "Lineage, parent and branches, restorable TXID range, first and last commit times,",
-      "snapshots, object counts and bytes. A table, or --json for scripts."
+      "snapshots, retention horizon (TXID up to which retention may delete), object counts",
+      "and bytes. A table, or --json for scripts."
     })
 final class LsCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -79,6 +80,14 @@ final class LsCommand implements Callable<Integer> {
       ArrayNode s = n.putArray("snapshot_txids");
       d.snapshotTxids().forEach(s::add);
       n.put("level0_segments", d.level0Segments());
+      if (d.horizonTxid() < 0) {
+        n.putNull("retention_horizon_txid");
+      } else {
+        n.put("retention_horizon_txid", d.horizonTxid());
+      }
+      if (d.horizonProblem() != null) {
+        n.put("retention_horizon_problem", d.horizonProblem());
+      }
       n.put("objects", d.objects());
       n.put("bytes", d.bytes());
     }
@@ -94,16 +103,18 @@ final class LsCommand implements Callable<Integer> {
   }
 
   static void printTable(PrintWriter out, List<Inventory.DatabaseInfo> dbs) {
-    String fmt = "%-16s %-10s %-20s %-16s %-24s %-24s %9s %8s %10s  %s%n";
+    String fmt = "%-16s %-10s %-20s %-16s %-24s %-24s %9s %8s %8s %10s  %s%n";
     out.printf(fmt, "DATABASE", "LINEAGE", "PARENT", "TXIDS", "FIRST COMMIT", "LAST COMMIT",
-        "SNAPSHOTS", "OBJECTS", "BYTES", "BRANCHES");
+        "SNAPSHOTS", "HORIZON", "OBJECTS", "BYTES", "BRANCHES");
     for (Inventory.DatabaseInfo d : dbs) {
       out.printf(fmt, d.db(), d.lineageId().substring(0, Math.min(8, d.lineageId().length())),
           d.parent() == null ? "-" : d.parent().db() + "@" + d.parent().txid(),
           d.firstTxid() < 0 ? "-" : d.firstTxid() + ".." + d.lastTxid(),
           d.firstCommitMs() < 0 ? "-" : Instant.ofEpochMilli(d.firstCommitMs()).toString(),
           d.lastCommitMs() < 0 ? "-" : Instant.ofEpochMilli(d.lastCommitMs()).toString(),
-          d.snapshotTxids().size(), d.objects(), humanBytes(d.bytes()),
+          d.snapshotTxids().size(),
+          d.horizonProblem() != null ? "?" : d.horizonTxid() < 0 ? "-" : String.valueOf(d.horizonTxid()),
+          d.objects(), humanBytes(d.bytes()),
           d.branches().isEmpty() ? "-" : String.join(",", d.branches()));
     }
   }

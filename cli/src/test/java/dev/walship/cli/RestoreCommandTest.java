@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.walship.format.RetentionHorizon;
 import dev.walship.restore.ShipFixture;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.ObjectStores;
@@ -169,6 +170,42 @@ class RestoreCommandTest {
     assertEquals(1, r.exit());
     assertTrue(r.err().contains(key), r.err());
     assertFalse(Files.exists(broken));
+  }
+
+  @Test
+  void lsShowsTheRetentionHorizonWithoutCountingItAndVerifyReportsACorruptOne() throws Exception {
+    Path copy = Files.createDirectories(dir.resolve("horizon-copy"));
+    copyTree(dir.resolve("bucket"), copy);
+    String copyUrl = copy.toUri().toString();
+    JsonNode before = new ObjectMapper().readTree(run("ls", "--source", copyUrl, "--json").out()).get(0);
+    assertTrue(before.path("retention_horizon_txid").isNull(), before.toString());
+    assertTrue(run("ls", "--source", copyUrl).out().lines().skip(1).findFirst().orElseThrow()
+        .matches(".* - +" + before.path("objects").asInt() + " .*"), "no horizon: '-'");
+
+    Path horizon = copy.resolve("app").resolve("retention.json");
+    Files.write(horizon, RetentionHorizon.of("app", 12, 1_700_000_000_000L).toJson());
+    Run r = run("ls", "--source", copyUrl, "--json");
+    assertEquals(0, r.exit(), r.err());
+    JsonNode after = new ObjectMapper().readTree(r.out()).get(0);
+    assertEquals(12, after.path("retention_horizon_txid").asLong(), r.out());
+    assertEquals(before.path("objects").asInt(), after.path("objects").asInt(), "not a data object");
+    assertEquals(before.path("bytes").asLong(), after.path("bytes").asLong(), "not a data object");
+    r = run("ls", "--source", copyUrl);
+    assertTrue(r.out().lines().skip(1).findFirst().orElseThrow()
+        .matches(".* 12 +" + before.path("objects").asInt() + " .*"), r.out());
+    r = run("verify", "--source", copyUrl, "--db", "app", "--temp-dir", dir.toString());
+    assertEquals(0, r.exit(), r.out() + r.err());
+
+    Files.writeString(horizon, "{\"format_version\":1,\"db\":\"app\",\"txid\":");
+    r = run("verify", "--source", copyUrl, "--db", "app", "--temp-dir", dir.toString());
+    assertEquals(1, r.exit(), r.out());
+    assertTrue(r.out().contains("app/retention.json"), r.out());
+    r = run("ls", "--source", copyUrl, "--json");
+    assertEquals(0, r.exit(), r.err());
+    JsonNode corrupt = new ObjectMapper().readTree(r.out()).get(0);
+    assertTrue(corrupt.path("retention_horizon_txid").isNull(), r.out());
+    assertTrue(corrupt.path("retention_horizon_problem").asText().contains("app/retention.json"),
+        r.out());
   }
 
   static void copyTree(Path from, Path to) throws Exception {

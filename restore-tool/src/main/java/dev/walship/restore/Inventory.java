@@ -1,17 +1,20 @@
 package dev.walship.restore;
 
 import dev.walship.format.BranchRef;
+import dev.walship.format.RetentionHorizon;
 import dev.walship.store.ObjectInfo;
 import dev.walship.store.ObjectStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * What a bucket holds, per database: lineage and parent, branches, restorable TXID range and
- * commit times, snapshots, object counts and bytes. One LIST of the whole store, GETs of the
- * manifests and branch references, and ranged GETs of two segment headers per database.
+ * commit times, snapshots, retention horizon, object counts and bytes. One LIST of the whole
+ * store, GETs of the manifests, branch references and retention horizons (only those listed), and
+ * ranged GETs of two segment headers per database.
  *
  * <p>Thread-safe.
  */
@@ -30,8 +33,12 @@ public final class Inventory {
    * @param lastCommitMs commit time of {@code lastTxid} (-1 if unknown)
    * @param snapshotTxids TXIDs of its own snapshots
    * @param level0Segments number of its own level-0 segments
-   * @param objects number of its own objects (everything under {@code db/})
+   * @param objects number of its own objects (everything under {@code db/} but the retention
+   *     horizon, which is bookkeeping, not data)
    * @param bytes their total size
+   * @param horizonTxid TXID of its retention horizon {@code db/retention.json} (SPEC.md 3.4), or
+   *     -1 if there is none (retention never deleted anything) or it cannot be read
+   * @param horizonProblem why the horizon cannot be read, or null
    */
   public record DatabaseInfo(
       String db,
@@ -45,7 +52,9 @@ public final class Inventory {
       List<Long> snapshotTxids,
       int level0Segments,
       int objects,
-      long bytes) {}
+      long bytes,
+      long horizonTxid,
+      String horizonProblem) {}
 
   private final ObjectStore store;
 
@@ -95,8 +104,21 @@ public final class Inventory {
     List<String> branches = new ArrayList<>();
     List<Long> snaps = new ArrayList<>();
     int l0 = 0;
+    int objects = 0;
     long bytes = 0;
+    long horizonTxid = -1;
+    String horizonProblem = null;
+    String horizonKey = RetentionHorizon.key(db);
     for (ObjectInfo o : own) {
+      if (o.key().equals(horizonKey)) {
+        try {
+          horizonTxid = readHorizon(store, db).map(RetentionHorizon::txid).orElse(-1L);
+        } catch (RuntimeException e) {
+          horizonProblem = e.getMessage();
+        }
+        continue;
+      }
+      objects++;
       bytes += o.size();
       String rest = o.key().substring(db.length() + 1);
       if (rest.startsWith("branches/") && rest.endsWith(".json")) {
@@ -126,7 +148,24 @@ public final class Inventory {
       }
     }
     return new DatabaseInfo(db, tl.lineage().lineageId(), tl.lineage().parent(), List.copyOf(branches),
-        first, last, firstMs, lastMs, List.copyOf(snaps), l0, own.size(), bytes);
+        first, last, firstMs, lastMs, List.copyOf(snaps), l0, objects, bytes, horizonTxid,
+        horizonProblem);
+  }
+
+  /**
+   * The retention horizon of {@code db} (one GET), empty if there is none.
+   *
+   * @throws RuntimeException if it cannot be read, does not parse or names another database
+   */
+  static Optional<RetentionHorizon> readHorizon(ObjectStore store, String db) {
+    String key = RetentionHorizon.key(db);
+    return store.get(key).map(o -> {
+      RetentionHorizon h = RetentionHorizon.fromJson(o.data(), key);
+      if (!h.db().equals(db)) {
+        throw new IllegalStateException(key + " names database " + h.db() + ", not " + db);
+      }
+      return h;
+    });
   }
 
   private String branchName(String key, String rest) {

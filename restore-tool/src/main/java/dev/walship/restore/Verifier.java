@@ -4,6 +4,7 @@ import dev.walship.format.BucketLayout;
 import dev.walship.format.CommitRecord;
 import dev.walship.format.CorruptSegmentException;
 import dev.walship.format.DatabaseChecksum;
+import dev.walship.format.RetentionHorizon;
 import dev.walship.format.SegmentKind;
 import dev.walship.format.SegmentReader;
 import dev.walship.store.ObjectInfo;
@@ -28,7 +29,9 @@ import java.util.stream.Stream;
  * file checksum (by opening it), that its key matches its first TXID, TXID continuity and the
  * checksum chain between consecutive segments (and, for a branch, from the parent's branch
  * point); each snapshot's kind, TXIDs, that its pages hash to its recorded checksum, and that the
- * checksum equals the level-0 commit record at the same TXID. Every problem names its key.
+ * checksum equals the level-0 commit record at the same TXID; that the retention horizon ({@code
+ * retention.json}, SPEC.md 3.4), if any, parses and names the database. Every problem names its
+ * key.
  *
  * <p>Memory stays bounded (objects are streamed to temporary files, a bounded number in flight).
  * Not thread-safe.
@@ -108,6 +111,11 @@ public final class Verifier {
     }
     for (ObjectInfo o : store.listAll(BucketLayout.branchesPrefix(db), null)) {
       checkBranchRef(db, lineage, o.key(), problems);
+    }
+    try {
+      Inventory.readHorizon(store, db); // retention and branching trust it
+    } catch (RuntimeException e) {
+      problems.add(new Problem(RetentionHorizon.key(db), e.getMessage()));
     }
     List<ObjectInfo> l0 = new ArrayList<>();
     for (ObjectInfo o : store.listAll(BucketLayout.levelPrefix(db, 0), null)) {

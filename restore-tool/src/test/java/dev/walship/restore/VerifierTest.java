@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walship.format.BucketLayout;
+import dev.walship.format.RetentionHorizon;
 import dev.walship.store.ObjectInfo;
 import dev.walship.store.ObjectStore;
 import dev.walship.store.testing.InProcessS3;
@@ -93,6 +94,41 @@ class VerifierTest {
         assertEquals(RestorePlanner.txidOfKey(afterDeleted), e.nearestAfter().orElseThrow());
       }
     }
+  }
+
+  @Test
+  void aRetentionHorizonIsCheckedAndShownButIsNotADataObject() {
+    try (ObjectStore copy = copy()) {
+      Inventory.DatabaseInfo without = new Inventory(copy).describe("app");
+      assertEquals(-1, without.horizonTxid());
+      String key = RetentionHorizon.key("app");
+      copy.put(key, RetentionHorizon.of("app", 9, 1_700_000_000_000L).toJson());
+
+      Inventory.DatabaseInfo with = new Inventory(copy).describe("app");
+      assertEquals(9, with.horizonTxid());
+      assertEquals(null, with.horizonProblem());
+      assertEquals(without.objects(), with.objects());
+      assertEquals(without.bytes(), with.bytes());
+      assertEquals(List.of(), new Verifier(copy, 3, dir).verify("app").problems());
+
+      copy.put(key, "{\"format_version\":1,\"db\":\"app\",\"txid\":-3,\"updated_ms\":0}"
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertHorizonProblem(copy, key, "txid");
+      copy.put(key, "not json".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertHorizonProblem(copy, key, key);
+      copy.put(key, RetentionHorizon.of("other", 9, 0).toJson());
+      assertHorizonProblem(copy, key, "other");
+    }
+  }
+
+  private static void assertHorizonProblem(ObjectStore store, String key, String mentioned) {
+    Verifier.Report r = new Verifier(store, 3, dir).verify("app");
+    assertEquals(List.of(key), r.problems().stream().map(Verifier.Problem::key).toList(),
+        r.problems().toString());
+    assertTrue(r.problems().get(0).message().contains(mentioned), r.problems().toString());
+    Inventory.DatabaseInfo info = new Inventory(store).describe("app");
+    assertEquals(-1, info.horizonTxid());
+    assertTrue(info.horizonProblem().contains(mentioned), info.horizonProblem());
   }
 
   @Test
