@@ -220,7 +220,8 @@ public final class Checkpointer {
    * Checkpoints if {@link #due()} and no upload is in flight (a checkpoint never queues behind a
    * slow or unreachable bucket while holding the app's writers: its flush is one upload).
    *
-   * @param uploaderIdle true if no upload is queued or in flight
+   * @param mayStart true if a checkpoint may start now (with a sync interval: only when a segment
+   *     is due anyway, so the barrier's cut is that segment instead of an extra upload)
    * @param cut hands the captured commits to the uploader (no fsync), between the passes before
    *     the barrier
    * @param prepare runs once just before the barrier, after a poll: makes the captured commits
@@ -228,7 +229,7 @@ public final class Checkpointer {
    * @param flushAndAwaitDurable uploads every captured commit and returns true once all are
    *     durable, false if that did not happen within its own (short) time limit
    */
-  public Outcome maybeCheckpoint(BooleanSupplier uploaderIdle, Runnable cut, Runnable prepare,
+  public Outcome maybeCheckpoint(BooleanSupplier mayStart, Runnable cut, Runnable prepare,
       BooleanSupplier flushAndAwaitDurable) {
     if (barrierWaitSinceNanos >= 0) {
       Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flushAndAwaitDurable, false);
@@ -239,7 +240,7 @@ public final class Checkpointer {
       barrierWaitSinceNanos = -1;
       return attempted(o);
     }
-    if (!due() || !uploaderIdle.getAsBoolean()) {
+    if (!due() || !mayStart.getAsBoolean()) {
       return Outcome.NOT_NEEDED;
     }
     backfillBeforeBarrier(cut);

@@ -115,6 +115,11 @@ final class SegmentBuilder implements CaptureSink {
     return writer != null && writer.commitCount() > 0 ? firstCommitMillis : -1;
   }
 
+  /** Uncompressed page bytes in the open (not yet cut) segment. */
+  long openPageBytes() {
+    return writer == null ? 0 : writer.pageBytes();
+  }
+
   /** Last TXID added (cut or not). */
   long lastTxid() {
     return lastTxid;
