@@ -259,6 +259,16 @@ public final class BenchCommand implements Callable<Integer> {
   /** Measured load phase: what the app did, and when each commit became durable and visible. */
   record Load(double commitsPerSecond, long commits) {}
 
+  /** Waits up to 60 s until the cluster's first replica (if any) serves {@code txid}. */
+  private static void awaitReplicaServes(LocalCluster c, long txid) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!c.regions().isEmpty()
+        && c.regions().get(0).follower(c.db()).served().txid() < txid
+        && System.nanoTime() < deadline) {
+      Thread.sleep(5); // polling the replica's served TXID, bounded by the deadline
+    }
+  }
+
   private Load load(LocalCluster c, Path dir, double rate, Duration phase, ObjectNode node)
       throws Exception {
     CountingObjectStore.Counts p0 = c.primaryRequests();
@@ -271,13 +281,8 @@ public final class BenchCommand implements Callable<Integer> {
         o = app.await(phase.toSeconds() + 60);
       }
       long last = c.database().syncNow(60_000);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!c.regions().isEmpty()
-          && c.regions().get(0).follower(c.db()).served().txid() < last
-          && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
-      Thread.sleep(20);
+      awaitReplicaServes(c, last);
+      sampler.awaitSampled(last, 5_000);
       List<AppLog.Entry> log = o.log();
       node.put("target_rate_per_s", rate == 0 ? "max" : Double.toString(rate));
       node.put("commits", o.commits());
@@ -332,7 +337,7 @@ public final class BenchCommand implements Callable<Integer> {
     try (LocalCluster c = LocalCluster.startPrimary(s3, "bench-defaults",
         prepareDb(work.resolve("defaults/bench.db")), Duration.ofSeconds(1))) {
       c.addReplica("replica", work.resolve("defaults/replica"), Duration.ofSeconds(1));
-      Thread.sleep(2000);
+      awaitReplicaServes(c, c.database().durableTxid()); // bootstrapped before counting
       CountingObjectStore.Counts p0 = c.primaryRequests();
       CountingObjectStore.Counts r0 = c.replicaRequests();
       long t0 = System.nanoTime();
@@ -340,11 +345,11 @@ public final class BenchCommand implements Callable<Integer> {
           work.resolve("defaults/app.tsv"), appArgs(rate, phase))) {
         app.await(phase.toSeconds() + 60);
       }
-      c.database().syncNow(30_000);
+      long last = c.database().syncNow(30_000);
       double busySeconds = (System.nanoTime() - t0) / 1e9;
       CountingObjectStore.Counts p1 = c.primaryRequests();
       CountingObjectStore.Counts r1 = c.replicaRequests();
-      Thread.sleep(2000); // let the replica catch up before the idle window
+      awaitReplicaServes(c, last); // caught up before the idle window
       CountingObjectStore.Counts p2 = c.primaryRequests();
       CountingObjectStore.Counts r2 = c.replicaRequests();
       Thread.sleep(idleFor.toMillis());

@@ -87,6 +87,31 @@ final class ClusterSampler implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until the sampler has recorded {@code txid} as durable and as served by every replica
+   * that serves it by now, at most {@code timeoutMillis}; polls at the sampling period.
+   */
+  void awaitSampled(long txid, long timeoutMillis) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    List<LocalCluster.Region> regions = cluster.regions();
+    while (System.nanoTime() < deadline && !sampled(txid, regions)) {
+      LockSupport.parkNanos(periodNanos);
+    }
+  }
+
+  private boolean sampled(long txid, List<LocalCluster.Region> regions) {
+    if (durable.last() < txid) {
+      return false;
+    }
+    for (int i = 0; i < regions.size(); i++) {
+      long served = regions.get(i).follower(cluster.db()).served().txid();
+      if (replicas.get(i).last() < Math.min(txid, served)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   @Override
   public void close() {
     running = false;

@@ -87,9 +87,8 @@ public final class Checkpointer {
   private WalHeader lastAttemptGeneration;
   private long lastAttemptFrames;
   private long truncateCount;
-  /** WAL generation and captured frame count when the agent's read transaction last began. */
+  /** WAL generation the agent's read transaction last began in. */
   private WalHeader pinGeneration;
-  private long pinFrames;
   private long pinMoves;
   private long barriers;
   private long barrierNanos;
@@ -188,10 +187,9 @@ public final class Checkpointer {
     pinMoves++;
   }
 
-  /** Records where the read transaction that just began sits (its mark is at most this). */
+  /** Records the WAL generation the read transaction that just began sits in. */
   private void pinned() {
     pinGeneration = capturer.walGeneration();
-    pinFrames = capturer.walFrames();
   }
 
   /**

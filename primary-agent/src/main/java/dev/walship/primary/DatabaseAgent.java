@@ -357,9 +357,7 @@ public final class DatabaseAgent implements AutoCloseable {
     if (!force && interval > 0 && now - lastCutMillis < interval) {
       return;
     }
-    for (PendingSegment s : builder.cut()) {
-      uploader.submit(s);
-    }
+    cutForUpload();
     lastCutMillis = now;
     // A checkpoint waiting for the writer lock must fsync this new spool file under its barrier.
     flushedBeforeBarrier = false;

@@ -39,8 +39,8 @@ final class WalChecksum {
     int end = off + len;
     if (bigEndian) {
       for (int i = off; i < end; i += 8) {
-        s0 += be(b, i) + s1;
-        s1 += be(b, i + 4) + s0;
+        s0 += intBe(b, i) + s1;
+        s1 += intBe(b, i + 4) + s0;
       }
     } else {
       for (int i = off; i < end; i += 8) {
@@ -53,10 +53,6 @@ final class WalChecksum {
 
   /** The big-endian 32-bit integer at {@code b[i..i+3]} (WAL headers are big-endian). */
   static int intBe(byte[] b, int i) {
-    return (int) BE.get(b, i);
-  }
-
-  private static int be(byte[] b, int i) {
     return (int) BE.get(b, i);
   }
 
