@@ -146,7 +146,11 @@ public final class Checkpointer {
     return barrierNanos;
   }
 
-  /** Where the longest write barrier spent its time (for benchmarks and logs). */
+  /**
+   * Where the longest write barrier spent its time, as one line of text: commits read under it and
+   * milliseconds spent reading, spooling and in PASSIVE (for benchmarks and logs; "none" before
+   * the first barrier).
+   */
   public String maxBarrierPhases() {
     return maxBarrierPhases;
   }

@@ -169,8 +169,11 @@ public final class WalReader implements Closeable {
   }
 
   /**
-   * Like {@link #poll()}, but stops after {@code maxCommits} transactions; the rest are returned
-   * by the next calls.
+   * Like {@link #poll()}, but stops after {@code maxCommits} transactions (&gt;= 1); the rest are
+   * returned by the next calls.
+   *
+   * @throws IllegalStateException before {@link #start}
+   * @throws UncheckedIOException if the file cannot be read
    */
   public List<WalTransaction> poll(int maxCommits) {
     if (header == null) {
@@ -343,7 +346,10 @@ public final class WalReader implements Closeable {
 
   /**
    * fsyncs the file's data (Linux allows it on a read-only descriptor): the application's next
-   * checkpoint, which fsyncs the WAL before copying, then finds little left to write.
+   * checkpoint, which fsyncs the WAL before copying, then finds little left to write. No-op if
+   * the file does not exist.
+   *
+   * @throws UncheckedIOException if the fsync fails
    */
   public void force() {
     try {
