@@ -123,7 +123,7 @@ public final class Capturer implements Closeable {
       throw e;
     }
     dbFile = f;
-    wal = new WalReader(Path.of(dbPath + "-wal"));
+    wal = new WalReader(walPath());
   }
 
   /** Page size of the database file (or of its WAL for a file still empty; 4096 if neither). */
@@ -154,6 +154,16 @@ public final class Capturer implements Closeable {
   /** The WAL generation being tailed (null if none yet). */
   WalHeader walGeneration() {
     return wal == null ? null : wal.header();
+  }
+
+  /** The database's {@code -wal} file. */
+  Path walPath() {
+    return Path.of(dbPath + "-wal");
+  }
+
+  /** Byte offset just after the last captured commit frame of the current WAL generation. */
+  long walEnd() {
+    return wal == null || wal.header() == null ? 0 : wal.committedOffset();
   }
 
   /** Size of the {@code -wal} file in bytes. */

@@ -94,6 +94,16 @@ public final class Checkpointer {
   private long barrierNanos;
   private long maxBarrierNanos;
   private String maxBarrierPhases = "none";
+  private final WalPreallocator preallocator;
+  /** False after the WAL could not be extended (then the app appends, as without preallocation). */
+  private boolean preallocate = PREALLOCATE;
+
+  /**
+   * {@code -Dwalship.walPreallocation=false} turns {@link #maybePreallocate()} off: a diagnostic
+   * switch for benchmarks that compare the app's cost with and without it.
+   */
+  static final boolean PREALLOCATE =
+      !"false".equalsIgnoreCase(System.getProperty("walship.walPreallocation"));
 
   /**
    * @param passivePages WAL frames after which a PASSIVE checkpoint runs (&gt; 0)
@@ -121,6 +131,7 @@ public final class Checkpointer {
     this.capturer = capturer;
     this.passivePages = passivePages;
     this.truncatePages = truncatePages;
+    this.preallocator = new WalPreallocator(capturer.walPath());
   }
 
   public long passiveCount() {
@@ -191,6 +202,45 @@ public final class Checkpointer {
     pinMoves++;
   }
 
+  /**
+   * Extends the {@code -wal} file ahead of the app's writes when {@link WalPreallocator#due} says
+   * so (see {@link WalPreallocator} for why and why it is safe). The write barrier is taken only
+   * if SQLite's writer lock is free right now, and held for one {@code ftruncate}; if the app
+   * holds the lock, the next call tries again. Call after {@link #maybeCheckpoint}, so that a
+   * WAL just truncated is extended again before the app has written much into it.
+   *
+   * @return true if the file was extended
+   */
+  public boolean maybePreallocate() {
+    int pageSize = capturer.pageSize();
+    if (!preallocate || pageSize <= 0) {
+      return false;
+    }
+    long max = WalHeader.SIZE + (truncatePages + passivePages) * (WalFrame.HEADER_SIZE + (long) pageSize);
+    if (!WalPreallocator.due(capturer.walEnd(), capturer.walBytes(), max)) {
+      return false;
+    }
+    SqliteSession s = capturer.session();
+    if (!s.tryBarrierNow()) {
+      return false;
+    }
+    try {
+      return preallocator.extend(max) > 0;
+    } catch (java.io.IOException e) {
+      preallocate = false;
+      log.warn("cannot extend {} ahead of the app's writes ({}); the app appends to it instead",
+          capturer.walPath(), e.toString());
+      return false;
+    } finally {
+      s.releaseBarrier();
+    }
+  }
+
+  /** Extensions of the WAL file made by {@link #maybePreallocate()}. */
+  public long walExtensions() {
+    return preallocator.extensions();
+  }
+
   /** Records the WAL generation the read transaction that just began sits in. */
   private void pinned() {
     pinGeneration = capturer.walGeneration();
@@ -248,6 +298,10 @@ public final class Checkpointer {
     backfillBeforeBarrier(cut);
     catchUp(cut);
     prepare.run();
+    // prepare's fsync takes milliseconds to hundreds of milliseconds on a busy disk, while the app
+    // keeps committing: read those commits now rather than under the barrier (seen: 7,700
+    // commits, 112 ms of the barrier).
+    catchUp(cut);
     Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flushAndAwaitDurable, false);
     if (o == Outcome.SKIPPED_BUSY) {
       // The app holds SQLite's writer lock. Some drivers hold it between transactions too
@@ -385,11 +439,13 @@ public final class Checkpointer {
       long held = System.nanoTime() - barrierStart;
       barriers++;
       barrierNanos += held;
+      String phases = String.format("read %d commits %.1f ms, spool %.1f ms, PASSIVE %.1f ms",
+          tail, (read - barrierStart) / 1e6, Math.max(0, flushed - read) / 1e6,
+          Math.max(0, copied - flushed) / 1e6);
+      log.debug("write barrier held {} ms: {}", held / 1_000_000, phases);
       if (held > maxBarrierNanos) {
         maxBarrierNanos = held;
-        maxBarrierPhases = String.format("read %d commits %.1f ms, spool %.1f ms, PASSIVE %.1f ms",
-            tail, (read - barrierStart) / 1e6, Math.max(0, flushed - read) / 1e6,
-            Math.max(0, copied - flushed) / 1e6);
+        maxBarrierPhases = phases;
       }
     }
     passiveCount++;

@@ -282,6 +282,7 @@ public final class DatabaseAgent implements AutoCloseable {
         Checkpointer.Outcome o =
             checkpointer.maybeCheckpoint(this::segmentDue, this::cutBetweenPasses,
                 this::flushBeforeBarrier, this::flushUnderBarrier);
+        checkpointer.maybePreallocate();
         ship(!reqs.isEmpty());
         maybeSnapshot();
         maybeRetain();

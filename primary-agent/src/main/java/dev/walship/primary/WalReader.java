@@ -67,9 +67,18 @@ public final class WalReader implements Closeable {
    */
   private static final int CHUNK_BYTES = 1 << 20;
 
+  /**
+   * The first read of a poll asks for this much, each later one for twice the previous, up to
+   * {@link #CHUNK_BYTES}: the file usually extends far past the last frame (stale frames after a
+   * WAL restart, the zeros {@link WalPreallocator} adds), and a poll that finds a few new frames
+   * should not copy a megabyte of them.
+   */
+  private static final int FIRST_READ_BYTES = 64 << 10;
+
   private byte[] chunk = new byte[0];
   private long chunkStart = -1;
   private int chunkLen;
+  private int nextRead;
   /** Index in {@link #chunk} of the frame {@link #readValidFrame} last accepted. */
   private int frameAt;
 
@@ -193,6 +202,7 @@ public final class WalReader implements Closeable {
       }
       long before = pendingOffset;
       chunkStart = -1;
+      nextRead = FIRST_READ_BYTES;
       arenaFirstOffset = pendingOffset;
       arenaCount = 0;
       List<WalTransaction> out = new ArrayList<>();
@@ -286,7 +296,8 @@ public final class WalReader implements Closeable {
   private WalFrame readValidFrame(long offset, long prevChecksum, long fileSize) throws IOException {
     int frameSize = WalFrame.HEADER_SIZE + pageSize;
     if (chunkStart < 0 || offset < chunkStart || offset + frameSize > chunkStart + chunkLen) {
-      int want = (int) Math.min(chunk.length, fileSize - offset);
+      int want = (int) Math.min(Math.min(chunk.length, Math.max(nextRead, frameSize)), fileSize - offset);
+      nextRead = Math.min(CHUNK_BYTES, nextRead * 2);
       chunkStart = offset;
       chunkLen = readFully(chunk, 0, Math.max(want, 0), offset);
       if (chunkLen < frameSize) {

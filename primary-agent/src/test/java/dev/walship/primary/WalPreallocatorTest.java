@@ -1,0 +1,155 @@
+package dev.walship.primary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.walship.format.Compression;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.InstantSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent keeps the {@code -wal} file longer than its frames so the app overwrites cached pages
+ * instead of appending; SQLite, the capture and a crash recovery must all stop at the last real
+ * frame.
+ */
+class WalPreallocatorTest {
+  @TempDir Path dir;
+
+  @Test
+  void dueWhenLittleIsLeftPastTheCapturedEndAndRoomIsLeftUnderTheCap() {
+    long mib = 1L << 20;
+    assertFalse(WalPreallocator.due(0, 0, 100 * mib), "no WAL file yet");
+    assertTrue(WalPreallocator.due(4 * mib, 4 * mib, 100 * mib), "the app appends at the end");
+    assertFalse(WalPreallocator.due(32, 4 * mib, 100 * mib), "restarted in place: room ahead");
+    assertTrue(WalPreallocator.due(61 * mib, 80 * mib, 100 * mib), "under a quarter left");
+    assertTrue(WalPreallocator.due(370 * mib, 400 * mib, 500 * mib), "under 32 MiB left");
+    assertFalse(WalPreallocator.due(40 * mib, 80 * mib, 100 * mib));
+    assertFalse(WalPreallocator.due(100 * mib, 100 * mib, 100 * mib), "at the cap");
+  }
+
+  @Test
+  void theAgentExtendsUnderTheBarrierAndEveryCommitIsCapturedAndRecovered() throws Exception {
+    Path db = dir.resolve("app.db");
+    try (Connection app = openApp(db);
+        Statement s = app.createStatement();
+        Capturer capturer = tailing(db)) {
+      long startTxid = capturer.lastTxid();
+      Checkpointer checkpointer = new Checkpointer(capturer, 100_000, 100_000);
+      insert(s, 0, 50);
+      capturer.poll();
+      long before = Files.size(walOf(db));
+      assertTrue(checkpointer.maybePreallocate(), "the app writes at the WAL's end");
+      long after = Files.size(walOf(db));
+      assertEquals(before + WalPreallocator.MIN_STEP, after, "grown by the least step");
+      assertEquals(1, checkpointer.walExtensions());
+      assertFalse(checkpointer.maybePreallocate(), "plenty of room now");
+
+      insert(s, 50, 100);
+      assertEquals(after, Files.size(walOf(db)), "the app writes inside the file, not past it");
+      assertEquals(50, capturer.poll(), "every commit written into the extension is captured");
+      assertEquals(startTxid + 100, capturer.lastTxid());
+
+      // A crash now: SQLite's recovery of a copy reads the frames and stops at the zeros.
+      Path copy = dir.resolve("copy.db");
+      Files.copy(db, copy);
+      Files.copy(walOf(db), walOf(copy));
+      try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + copy);
+          Statement q = c.createStatement()) {
+        assertEquals(100, count(q, "SELECT count(*) FROM t"));
+        try (ResultSet rs = q.executeQuery("PRAGMA integrity_check")) {
+          rs.next();
+          assertEquals("ok", rs.getString(1));
+        }
+      }
+    }
+  }
+
+  @Test
+  void aWalHeldByTheAppsWriterIsNotExtended() throws Exception {
+    Path db = dir.resolve("app.db");
+    try (Connection app = openApp(db);
+        Statement s = app.createStatement();
+        Capturer capturer = tailing(db)) {
+      Checkpointer checkpointer = new Checkpointer(capturer, 100_000, 100_000);
+      insert(s, 0, 10);
+      capturer.poll();
+      long before = Files.size(walOf(db));
+      s.execute("BEGIN IMMEDIATE"); // the app's writer lock: the size may change any moment
+      assertFalse(checkpointer.maybePreallocate());
+      assertEquals(before, Files.size(walOf(db)));
+      s.execute("COMMIT");
+      assertTrue(checkpointer.maybePreallocate(), "tried again once the lock is free");
+    }
+  }
+
+  @Test
+  void afterATruncateTheNextExtensionGoesBackToTheLargestSize() throws Exception {
+    Path wal = dir.resolve("x.db-wal");
+    Files.write(wal, new byte[4096]);
+    WalPreallocator p = new WalPreallocator(wal);
+    long max = 64L << 20;
+    assertEquals(WalPreallocator.MIN_STEP, p.extend(max));
+    assertEquals(WalPreallocator.MIN_STEP, p.extend(max));
+    long size = Files.size(wal);
+    assertEquals(size / 2, p.extend(max), "half the size once that is more than the least step");
+    long high = Files.size(wal);
+    try (var ch = java.nio.channels.FileChannel.open(wal, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(0);
+      ch.write(java.nio.ByteBuffer.wrap(new byte[4096]), 0); // a new generation's first frames
+    }
+    assertEquals(high - 4096, p.extend(max));
+    assertEquals(high, Files.size(wal));
+    assertEquals(0, p.extend(high), "never past the cap");
+    assertEquals(high / 2, p.extend(max));
+    while (p.extend(max) > 0) {
+      assertTrue(Files.size(wal) <= max);
+    }
+    assertEquals(max, Files.size(wal));
+  }
+
+  private static void insert(Statement s, int from, int to) throws Exception {
+    for (int i = from; i < to; i++) {
+      s.execute("INSERT INTO t(id, v) VALUES (" + i + ", randomblob(100))");
+    }
+  }
+
+  private static long count(Statement s, String sql) throws Exception {
+    try (ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static Path walOf(Path db) {
+    return Path.of(db + "-wal");
+  }
+
+  /** The app's connection: WAL, no autocheckpoint (nothing restarts the WAL), table t. */
+  private static Connection openApp(Path db) throws Exception {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+    try (Statement s = c.createStatement()) {
+      s.execute("PRAGMA journal_mode=WAL");
+      s.execute("PRAGMA wal_autocheckpoint=0");
+      s.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+    }
+    return c;
+  }
+
+  /** The agent's capture of {@code db}, resynced with an empty bucket. */
+  private Capturer tailing(Path db) throws Exception {
+    SegmentBuilder builder =
+        new SegmentBuilder("app", Files.createDirectories(dir.resolve("spool")), Compression.NONE);
+    Capturer capturer = new Capturer(db, builder, InstantSource.system(), 1000);
+    capturer.open();
+    capturer.resync(BucketPosition.nothing());
+    return capturer;
+  }
+}
