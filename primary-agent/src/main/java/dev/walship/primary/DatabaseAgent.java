@@ -174,6 +174,9 @@ public final class DatabaseAgent implements AutoCloseable {
     Gauge.builder("walship_primary_wal_bytes", this, a -> a.walBytes).tags(tags).register(registry);
     Gauge.builder("walship_primary_spool_bytes", uploader, u -> u.pendingBytes()).tags(tags).register(registry);
     Gauge.builder("walship_primary_snapshots", capturer, c -> c.snapshots()).tags(tags).register(registry);
+    Gauge.builder("walship_primary_wal_extensions", checkpointer, c -> c.walExtensions())
+        .description("times the agent extended the -wal file ahead of the app's writes")
+        .tags(tags).register(registry);
   }
 
   public String name() {

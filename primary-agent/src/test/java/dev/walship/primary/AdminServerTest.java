@@ -63,6 +63,7 @@ class AdminServerTest {
         assertTrue(metrics.body().contains("walship_primary_durable_txid{db=\"shop\"} "
             + shop.durableTxid() + ".0"), metrics.body());
         assertTrue(metrics.body().contains("walship_primary_uploaded_objects_total{db=\"shop\"}"));
+        assertTrue(metrics.body().contains("walship_primary_wal_extensions{db=\"shop\"}"));
       }
     } finally {
       h.close();
