@@ -26,16 +26,18 @@ import org.slf4j.LoggerFactory;
  *       mark), read up to the mark — so the checkpoint under the barrier copies only the frames
  *       of the last few milliseconds; then read and make durable again while each pass still
  *       finds many new commits;
- *   <li>{@code BEGIN IMMEDIATE} on the barrier connection (the app's writers wait on their busy
- *       timeout; if the app holds its writer lock longer than the barrier timeout, the checkpoint
- *       is skipped and tried again later);
+ *   <li>{@code BEGIN IMMEDIATE} on the barrier connection, only if SQLite's writer lock is free at
+ *       that instant (the app's writers then wait on their busy timeout); otherwise it is tried
+ *       again on each later call, with capture running, for up to a second;
  *   <li>read the WAL to its end ({@link Capturer#poll()});
- *   <li>make every captured commit durable ({@code flushAndAwaitDurable}: the agent cuts them
- *       into spool files and fsyncs them; a restarted agent uploads those before anything else,
- *       so a crash after the checkpoint cannot force a snapshot; if it returns false, skip);
+ *   <li>start making every captured commit durable ({@link DurableFlush}: the agent cuts them
+ *       into spool files and fsyncs them on another thread; a restarted agent uploads those
+ *       before anything else, so a crash after the checkpoint cannot force a snapshot);
  *   <li>end the long read transaction; {@code PRAGMA wal_checkpoint(PASSIVE)} on the checkpoint
  *       connection (PASSIVE needs no writer lock, so the barrier does not block it); re-open the
- *       read transaction — still under the barrier, so no commit can slip in unseen;
+ *       read transaction — still under the barrier, so no commit can slip in unseen; wait for the
+ *       fsync of step 4. A PASSIVE backfill alone loses nothing (the frames stay in the WAL); only
+ *       a WAL restart does, and none can happen before the barrier is released;
  *   <li>ROLLBACK the barrier. If PASSIVE backfilled every frame, the app's next write restarts the
  *       WAL, which {@link Capturer} then expects.
  *   <li>TRUNCATE (past the larger threshold, and only after a complete PASSIVE): the agent's read
@@ -55,7 +57,6 @@ public final class Checkpointer {
     /** The passes are done; the app held SQLite's writer lock; the barrier is retried next call. */
     WAITING_FOR_WRITER,
     SKIPPED_BUSY,
-    SKIPPED_NOT_DURABLE,
     PARTIAL,
     PASSIVE,
     TRUNCATE
@@ -220,12 +221,13 @@ public final class Checkpointer {
     if (!WalPreallocator.due(capturer.walEnd(), capturer.walBytes(), max)) {
       return false;
     }
+    WalHeader generation = capturer.walGeneration();
     SqliteSession s = capturer.session();
-    if (!s.tryBarrierNow()) {
+    if (generation == null || !s.tryBarrierNow()) {
       return false;
     }
     try {
-      return preallocator.extend(max) > 0;
+      return preallocator.extend(generation, max) > 0;
     } catch (java.io.IOException e) {
       preallocate = false;
       log.warn("cannot extend {} ahead of the app's writes ({}); the app appends to it instead",
@@ -278,13 +280,13 @@ public final class Checkpointer {
    *     the barrier
    * @param prepare runs once just before the barrier, after a poll: makes the captured commits
    *     durable so that the flush under the barrier is short (not needed for correctness)
-   * @param flushAndAwaitDurable uploads every captured commit and returns true once all are
-   *     durable, false if that did not happen within its own (short) time limit
+   * @param flush makes every captured commit durable (the fsync overlaps the PASSIVE under the
+   *     barrier; both end before the barrier is released)
    */
   public Outcome maybeCheckpoint(BooleanSupplier mayStart, Runnable cut, Runnable prepare,
-      BooleanSupplier flushAndAwaitDurable) {
+      DurableFlush flush) {
     if (barrierWaitSinceNanos >= 0) {
-      Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flushAndAwaitDurable, false);
+      Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flush);
       if (o == Outcome.SKIPPED_BUSY
           && nanoTime.getAsLong() - barrierWaitSinceNanos < BARRIER_WAIT_NANOS) {
         return Outcome.WAITING_FOR_WRITER;
@@ -302,7 +304,10 @@ public final class Checkpointer {
     // keeps committing: read those commits now rather than under the barrier (seen: 7,700
     // commits, 112 ms of the barrier).
     catchUp(cut);
-    Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flushAndAwaitDurable, false);
+    // The PASSIVE under the barrier fsyncs the WAL first: flush what the app wrote during the
+    // fsyncs above now, so that fsync has only the last milliseconds of frames.
+    capturer.syncWal();
+    Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flush);
     if (o == Outcome.SKIPPED_BUSY) {
       // The app holds SQLite's writer lock. Some drivers hold it between transactions too
       // (sqlite-jdbc with autocommit off and transaction_mode=IMMEDIATE begins the next
@@ -315,7 +320,7 @@ public final class Checkpointer {
   }
 
   private Outcome attempted(Outcome o) {
-    if (o != Outcome.SKIPPED_BUSY && o != Outcome.SKIPPED_NOT_DURABLE) {
+    if (o != Outcome.SKIPPED_BUSY) {
       lastAttemptGeneration = capturer.walGeneration();
       lastAttemptFrames = capturer.walFrames();
     }
@@ -399,33 +404,39 @@ public final class Checkpointer {
   }
 
   /**
-   * Runs the barrier sequence described on the class now, waiting up to the barrier timeout for
-   * the app's writer lock.
+   * Makes every captured commit durable in two steps, so that the fsync can overlap the PASSIVE
+   * under the barrier (on a busy disk each waits tens to hundreds of milliseconds for the same
+   * journal commit, with the app's writers stopped).
    */
-  public Outcome checkpoint(boolean truncate, BooleanSupplier flushAndAwaitDurable) {
-    return underBarrier(truncate, flushAndAwaitDurable, true);
+  @FunctionalInterface
+  public interface DurableFlush {
+    /**
+     * Cuts every captured commit, hands it to the uploader and starts making it durable.
+     *
+     * @return waits until it is durable; throws (an unchecked exception) if that failed
+     */
+    Runnable start();
   }
 
-  private Outcome underBarrier(boolean truncate, BooleanSupplier flushAndAwaitDurable, boolean wait) {
+  private Outcome underBarrier(boolean truncate, DurableFlush flush) {
     SqliteSession s = capturer.session();
     attempted = true;
     lastAttemptNanos = nanoTime.getAsLong();
-    if (!(wait ? s.tryBarrier() : s.tryBarrierNow())) {
+    if (!s.tryBarrierNow()) {
       return Outcome.SKIPPED_BUSY;
     }
     long barrierStart = System.nanoTime();
     SqliteSession.CheckpointResult passive;
-    long flushed = barrierStart;
+    long cutDone = barrierStart;
     long copied = barrierStart;
     long read = barrierStart;
+    long durable = barrierStart;
     int tail = 0;
     try {
       tail = capturer.poll();
       read = System.nanoTime();
-      if (!flushAndAwaitDurable.getAsBoolean()) {
-        return Outcome.SKIPPED_NOT_DURABLE;
-      }
-      flushed = System.nanoTime();
+      Runnable awaitDurable = flush.start();
+      cutDone = System.nanoTime();
       s.endRead();
       try {
         passive = passive(s);
@@ -434,14 +445,18 @@ public final class Checkpointer {
         s.beginRead();
         pinned();
       }
+      // Before the barrier is released: once it is, the app's next write may restart the WAL.
+      awaitDurable.run();
+      durable = System.nanoTime();
     } finally {
       s.releaseBarrier();
       long held = System.nanoTime() - barrierStart;
       barriers++;
       barrierNanos += held;
-      String phases = String.format("read %d commits %.1f ms, spool %.1f ms, PASSIVE %.1f ms",
-          tail, (read - barrierStart) / 1e6, Math.max(0, flushed - read) / 1e6,
-          Math.max(0, copied - flushed) / 1e6);
+      String phases = String.format(
+          "read %d commits %.1f ms, cut %.1f ms, PASSIVE %.1f ms, then spool fsync %.1f ms more",
+          tail, (read - barrierStart) / 1e6, Math.max(0, cutDone - read) / 1e6,
+          Math.max(0, copied - cutDone) / 1e6, Math.max(0, durable - copied) / 1e6);
       log.debug("write barrier held {} ms: {}", held / 1_000_000, phases);
       if (held > maxBarrierNanos) {
         maxBarrierNanos = held;

@@ -460,13 +460,14 @@ public final class DatabaseAgent implements AutoCloseable {
   }
 
   /**
-   * Under the checkpoint barrier: cut everything captured into spool files and fsync them (plus
-   * those still waiting for upload). A crash after the checkpoint then loses nothing: the next
-   * start uploads them before resyncing ({@link SpoolReplay}). No wait for the bucket here, so the
-   * app's writers wait only for a local fsync, and an unreachable bucket does not stop
-   * checkpoints.
+   * Under the checkpoint barrier: cut everything captured into spool files and start fsyncing
+   * them (plus those still waiting for upload) on {@link #SPOOL_FSYNC}, while the barrier runs its
+   * PASSIVE; the returned action waits for the fsync. A crash after the checkpoint then loses
+   * nothing: the next start uploads them before resyncing ({@link SpoolReplay}). No wait for the
+   * bucket here, so the app's writers wait only for a local fsync, and an unreachable bucket does
+   * not stop checkpoints.
    */
-  private boolean flushUnderBarrier() {
+  private Runnable flushUnderBarrier() {
     List<Path> cut = new java.util.ArrayList<>();
     for (PendingSegment s : builder.cut()) {
       uploader.submit(s);
@@ -475,16 +476,20 @@ public final class DatabaseAgent implements AutoCloseable {
     if (!cut.isEmpty()) {
       lastCutMillis = clock.millis();
     }
-    if (flushedBeforeBarrier) {
-      if (!cut.isEmpty()) {
-        builder.fsync(cut); // the rest was fsynced by flushBeforeBarrier, just before
-      }
-    } else {
-      builder.fsync(uploader.pendingFiles());
-    }
+    List<Path> files = flushedBeforeBarrier ? cut : uploader.pendingFiles();
     flushedBeforeBarrier = false;
-    return true;
+    if (files.isEmpty()) {
+      return () -> { };
+    }
+    CompletableFuture<Void> fsync =
+        CompletableFuture.runAsync(() -> builder.fsync(files), SPOOL_FSYNC);
+    return fsync::join;
   }
+
+  /** Spool fsyncs that overlap a checkpoint's PASSIVE, for every database of the process. */
+  private static final java.util.concurrent.Executor SPOOL_FSYNC =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> Thread.ofPlatform().name("walship-spool-fsync").daemon().unstarted(r));
 
   /**
    * Continuous mode: always. With a sync interval: when the next segment is due (interval passed,

@@ -1,12 +1,12 @@
 package dev.walship.primary;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -31,12 +31,12 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Safety</h2>
  *
- * The file is extended with {@code ftruncate} to a larger size, which creates a hole: no byte the
- * app wrote is touched, and the new bytes read as zeros. A frame of zeros never validates (its
+ * The file is extended by writing one zero byte past its end, which leaves a hole before it: no
+ * byte the app wrote is touched, and the new bytes read as zeros. A frame of zeros never validates (its
  * salts cannot match the header's), so SQLite's recovery, SQLite's readers and the agent's own
  * {@link WalReader} stop at the last real frame, exactly as they do at the stale frames that
- * follow a WAL restart. {@code ftruncate} could shrink the file if the app appended past the new
- * size between the agent's size check and the call; {@link #extend} is therefore only called
+ * follow a WAL restart. That byte could land on a frame if the app appended past it between the
+ * agent's size check and the write; {@link #extend} is therefore only called
  * while the agent holds SQLite's writer lock (its barrier connection's {@code BEGIN IMMEDIATE}):
  * every change of the WAL file's size (a writer's append, a TRUNCATE or RESTART checkpoint, the
  * {@code journal_size_limit} trim) happens under that lock, so the size cannot change meanwhile.
@@ -95,26 +95,37 @@ final class WalPreallocator {
 
   /**
    * Extends the file (see the class comment) and queues reading the new region into the page
-   * cache. <b>The caller must hold SQLite's writer lock</b> (the agent's write barrier).
+   * cache. <b>The caller must hold SQLite's writer lock</b> (the agent's write barrier). Nothing
+   * is done unless the file at the path still holds the WAL generation the capture tails (the
+   * database may have been replaced underneath: then its WAL is not under that lock); the file is
+   * never created.
    *
+   * @param generation the header of the WAL generation the capture tails
    * @param maxBytes the file is never extended past this size
-   * @return the bytes added (0 if the file is missing or empty, or already long enough)
-   * @throws IOException if the file cannot be opened or extended
+   * @return the bytes added (0 if the file is missing, another WAL, or already long enough)
+   * @throws IOException if the file cannot be opened, read or extended
    */
-  long extend(long maxBytes) throws IOException {
+  long extend(WalHeader generation, long maxBytes) throws IOException {
     long from;
     long to;
-    try (RandomAccessFile f = new RandomAccessFile(walPath.toFile(), "rw")) {
-      from = f.length();
-      if (from == 0) {
-        return 0; // no WAL header yet: SQLite writes it on the next commit; extend after that
+    try (FileChannel f = FileChannel.open(walPath, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer h = ByteBuffer.allocate(WalHeader.SIZE);
+      while (h.hasRemaining() && f.read(h, h.position()) > 0) {
+        // read the header
       }
+      Optional<WalHeader> onDisk = WalHeader.parse(h.array());
+      if (onDisk.isEmpty() || !onDisk.get().equals(generation)) {
+        return 0;
+      }
+      from = f.size();
       long grown = Math.max(from + Math.max(MIN_STEP, from / 2), highWater);
       to = Math.min(maxBytes, grown);
       if (to <= from) {
         return 0;
       }
-      f.setLength(to); // larger than the current size: a hole, nothing the app wrote is touched
+      // One zero byte at the new end: the file grows by a hole, and nothing the app wrote (all
+      // of it before 'from', which cannot move while the writer lock is held) is touched.
+      f.write(ByteBuffer.allocate(1), to - 1);
     } catch (NoSuchFileException e) {
       return 0;
     }

@@ -91,28 +91,46 @@ class WalPreallocatorTest {
   }
 
   @Test
-  void afterATruncateTheNextExtensionGoesBackToTheLargestSize() throws Exception {
-    Path wal = dir.resolve("x.db-wal");
-    Files.write(wal, new byte[4096]);
-    WalPreallocator p = new WalPreallocator(wal);
-    long max = 64L << 20;
-    assertEquals(WalPreallocator.MIN_STEP, p.extend(max));
-    assertEquals(WalPreallocator.MIN_STEP, p.extend(max));
-    long size = Files.size(wal);
-    assertEquals(size / 2, p.extend(max), "half the size once that is more than the least step");
-    long high = Files.size(wal);
-    try (var ch = java.nio.channels.FileChannel.open(wal, java.nio.file.StandardOpenOption.WRITE)) {
-      ch.truncate(0);
-      ch.write(java.nio.ByteBuffer.wrap(new byte[4096]), 0); // a new generation's first frames
+  void afterATruncateTheNextExtensionGoesBackToTheLargestSizeAndOnlyTheTailedWalIsExtended()
+      throws Exception {
+    Path db = dir.resolve("app.db");
+    Path wal = walOf(db);
+    try (Connection app = openApp(db);
+        Statement s = app.createStatement();
+        WalReader reader = new WalReader(wal)) {
+      insert(s, 0, 10);
+      WalHeader first = reader.readHeader().orElseThrow();
+      WalPreallocator p = new WalPreallocator(wal);
+      long max = 64L << 20;
+      long size = Files.size(wal);
+      assertEquals(WalPreallocator.MIN_STEP, p.extend(first, max));
+      assertEquals(WalPreallocator.MIN_STEP, p.extend(first, max));
+      size += 2 * WalPreallocator.MIN_STEP;
+      assertEquals(size / 2, p.extend(first, max), "half the size once that is more than the least step");
+      long high = Files.size(wal);
+
+      s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+      assertEquals(0, Files.size(wal));
+      assertEquals(0, p.extend(first, max), "no WAL header: nothing to extend");
+      insert(s, 10, 20);
+      long small = Files.size(wal);
+      assertEquals(0, p.extend(first, max), "a WAL generation the capture does not tail is left alone");
+      assertEquals(small, Files.size(wal));
+      WalHeader second = reader.readHeader().orElseThrow();
+      assertEquals(high - small, p.extend(second, max), "straight back to the largest size");
+      assertEquals(0, p.extend(second, high), "never past the cap");
+      while (p.extend(second, max) > 0) {
+        assertTrue(Files.size(wal) <= max);
+      }
+      assertEquals(max, Files.size(wal));
+      try (ResultSet rs = s.executeQuery("SELECT count(*) FROM t")) {
+        rs.next();
+        assertEquals(20, rs.getLong(1));
+      }
     }
-    assertEquals(high - 4096, p.extend(max));
-    assertEquals(high, Files.size(wal));
-    assertEquals(0, p.extend(high), "never past the cap");
-    assertEquals(high / 2, p.extend(max));
-    while (p.extend(max) > 0) {
-      assertTrue(Files.size(wal) <= max);
-    }
-    assertEquals(max, Files.size(wal));
+    Files.deleteIfExists(wal); // SQLite deletes it when its last connection closes
+    assertEquals(0, new WalPreallocator(wal).extend(null, 1L << 30));
+    assertFalse(Files.exists(wal), "the WAL file is never created");
   }
 
   private static void insert(Statement s, int from, int to) throws Exception {
