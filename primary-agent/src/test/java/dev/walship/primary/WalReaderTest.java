@@ -1,5 +1,6 @@
 package dev.walship.primary;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -72,6 +73,46 @@ class WalReaderTest {
       long frameSize = WalFrame.HEADER_SIZE + h.pageSize();
       assertEquals((java.nio.file.Files.size(Path.of(db + "-wal")) - WalHeader.SIZE) / frameSize,
           r.committedFrames(), "every frame of the file was read and validated");
+    }
+  }
+
+  @Test
+  void everyCommittedPageImageReadsBackAsInTheFileHeldOrNot() throws Exception {
+    Path db = dir.resolve("d.db");
+    try (Connection c = open(db);
+        Statement s = c.createStatement();
+        WalReader r = new WalReader(Path.of(db + "-wal"))) {
+      s.execute("CREATE TABLE t(x)");
+      // ~6 MiB of WAL in one poll: more than the reader holds in memory (4 MiB)
+      for (int i = 0; i < 500; i++) {
+        s.execute("INSERT INTO t VALUES (randomblob(" + (100 + (i % 4) * 2000) + "))");
+      }
+      WalHeader h = r.readHeader().orElseThrow();
+      r.start(h);
+      List<WalTransaction> txs = r.poll();
+      assertEquals(501, txs.size());
+      byte[] file = java.nio.file.Files.readAllBytes(Path.of(db + "-wal"));
+      int ps = h.pageSize();
+      byte[] page = new byte[ps];
+      int held = 0;
+      int notHeld = 0;
+      for (WalTransaction tx : txs) {
+        for (WalFrame f : tx.frames()) {
+          byte[] expected =
+              java.util.Arrays.copyOfRange(file, (int) f.dataOffset(), (int) f.dataOffset() + ps);
+          r.readPage(f.offset(), page, 0);
+          assertArrayEquals(expected, page, "frame at " + f.offset());
+          int at = r.imageOffset(f.offset());
+          if (at >= 0) {
+            held++;
+            assertArrayEquals(
+                expected, java.util.Arrays.copyOfRange(r.images(), at, at + ps), "held frame");
+          } else {
+            notHeld++;
+          }
+        }
+      }
+      assertTrue(held >= 1000 && notHeld > 0, "held " + held + ", read again " + notHeld);
     }
   }
 
