@@ -58,7 +58,7 @@ class WalReaderTest {
         Statement s = c.createStatement();
         WalReader r = new WalReader(Path.of(db + "-wal"))) {
       s.execute("CREATE TABLE t(x)");
-      // 1-, 2- and 3-page transactions, ~3 MiB of WAL: frames straddle every 1 MiB read-ahead.
+      // 1-, 2- and 3-page transactions, ~3 MiB of WAL: transactions straddle the read-aheads.
       for (int i = 0; i < 300; i++) {
         s.execute("INSERT INTO t VALUES (randomblob(" + (100 + (i % 3) * 4000) + "))");
       }
