@@ -24,6 +24,15 @@ class WalReaderTest {
     return c;
   }
 
+  /** CREATE TABLE t(x), then one commit per row: blobs of {@code 100 + (i % kinds) * step} bytes. */
+  private static void createAndInsertBlobs(Statement s, int rows, int kinds, int step)
+      throws java.sql.SQLException {
+    s.execute("CREATE TABLE t(x)");
+    for (int i = 0; i < rows; i++) {
+      s.execute("INSERT INTO t VALUES (randomblob(" + (100 + (i % kinds) * step) + "))");
+    }
+  }
+
   @Test
   void oneTransactionPerCommitAndLastCommitSizeIsReported() throws Exception {
     Path db = dir.resolve("a.db");
@@ -57,11 +66,8 @@ class WalReaderTest {
     try (Connection c = open(db);
         Statement s = c.createStatement();
         WalReader r = new WalReader(Path.of(db + "-wal"))) {
-      s.execute("CREATE TABLE t(x)");
       // 1-, 2- and 3-page transactions, ~3 MiB of WAL: transactions straddle the read-aheads.
-      for (int i = 0; i < 300; i++) {
-        s.execute("INSERT INTO t VALUES (randomblob(" + (100 + (i % 3) * 4000) + "))");
-      }
+      createAndInsertBlobs(s, 300, 3, 4000);
       WalHeader h = r.readHeader().orElseThrow();
       r.start(h);
       int commits = 0;
@@ -82,11 +88,8 @@ class WalReaderTest {
     try (Connection c = open(db);
         Statement s = c.createStatement();
         WalReader r = new WalReader(Path.of(db + "-wal"))) {
-      s.execute("CREATE TABLE t(x)");
       // ~6 MiB of WAL in one poll: more than the reader holds in memory (4 MiB)
-      for (int i = 0; i < 500; i++) {
-        s.execute("INSERT INTO t VALUES (randomblob(" + (100 + (i % 4) * 2000) + "))");
-      }
+      createAndInsertBlobs(s, 500, 4, 2000);
       WalHeader h = r.readHeader().orElseThrow();
       r.start(h);
       List<WalTransaction> txs = r.poll();
