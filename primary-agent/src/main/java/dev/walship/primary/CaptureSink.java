@@ -21,8 +21,11 @@ interface CaptureSink {
 
   void beginSnapshot(long txid, int pageSize);
 
-  /** {@code data} holds the page image at offset 0 and is reused after the call returns. */
-  void page(long pageNumber, long txid, byte[] data);
+  /**
+   * {@code data} holds the page image at {@code offset} (page-size bytes); it must not be
+   * modified, and is reused after the call returns.
+   */
+  void page(long pageNumber, long txid, byte[] data, int offset);
 
   void commit(CommitRecord record);
 }

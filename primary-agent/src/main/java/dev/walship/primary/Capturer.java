@@ -5,10 +5,7 @@ import dev.walship.format.DatabaseChecksum;
 import java.io.Closeable;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,8 +73,14 @@ public final class Capturer implements Closeable {
   private int pageSize;
   private long lastTxid;
   private PageHashes hashes = new PageHashes();
-  /** Latest committed frame per page in the current WAL generation (overlay over the file). */
-  private final Map<Long, WalFrame> walIndex = new HashMap<>();
+  /**
+   * Offset of the latest committed frame per page in the current WAL generation (overlay over
+   * the file).
+   */
+  private final PageIndex walIndex = new PageIndex();
+
+  /** Scratch for {@link #applyHashes}: index of the last frame of each page in a transaction. */
+  private final PageIndex lastFrameInTx = new PageIndex();
 
   /** True right after a complete checkpoint until a frame of the generation is read. */
   private boolean restartExpected;
@@ -317,7 +320,7 @@ public final class Capturer implements Closeable {
     sink.beginSnapshot(txid, pageSize);
     for (long p = 1; p <= hashes.sizePages(); p++) {
       readCurrentPage(p);
-      sink.page(p, txid, buf);
+      sink.page(p, txid, buf, 0);
     }
     sink.commit(new CommitRecord(txid, clock.millis(), hashes.sizePages(), hashes.checksum()));
     lastTxid = txid;
@@ -326,9 +329,9 @@ public final class Capturer implements Closeable {
 
   /** Reads page {@code p} of the captured state: latest WAL frame, else the database file. */
   private void readCurrentPage(long p) {
-    WalFrame f = walIndex.get(p);
-    if (f != null) {
-      wal.readPage(f, buf, 0);
+    long frameOffset = walIndex.get(p);
+    if (frameOffset != PageIndex.MISSING) {
+      wal.readPage(frameOffset, buf, 0);
     } else {
       dbFile.readPage(p, buf, pageSize);
     }
@@ -336,12 +339,17 @@ public final class Capturer implements Closeable {
 
   /**
    * Applies one transaction to {@code h}: last image per page wins, pages beyond the commit's
-   * size are dropped. Optionally records frames in {@code index} and emits pages.
+   * size are dropped. Optionally records frames in {@code index} and emits pages. Each image is
+   * hashed (and emitted) where the WAL reader holds it, without a copy when it can.
    */
-  private void applyHashes(PageHashes h, WalTransaction tx, Map<Long, WalFrame> index, boolean emit) {
-    Map<Long, WalFrame> last = new LinkedHashMap<>();
-    for (WalFrame f : tx.frames()) {
-      last.put(f.pageNumber(), f);
+  private void applyHashes(PageHashes h, WalTransaction tx, PageIndex index, boolean emit) {
+    List<WalFrame> frames = tx.frames();
+    int n = frames.size();
+    if (n > 1) {
+      lastFrameInTx.clear();
+      for (int i = 0; i < n; i++) {
+        lastFrameInTx.put(frames.get(i).pageNumber(), i);
+      }
     }
     long size = tx.dbSizePages();
     boolean shrank = size < h.sizePages();
@@ -349,20 +357,27 @@ public final class Capturer implements Closeable {
     if (index != null && shrank) {
       // Only a shrink can leave indexed pages beyond the end (the index never holds a page
       // beyond the size it was built at); scanning on every commit cost 2/3 of the capture.
-      index.keySet().removeIf(p -> p > size);
+      index.removeAbove(size);
     }
-    for (WalFrame f : last.values()) {
+    for (int i = 0; i < n; i++) {
+      WalFrame f = frames.get(i);
       long p = f.pageNumber();
-      if (p > size) {
-        continue;
+      if (p > size || (n > 1 && lastFrameInTx.get(p) != i)) {
+        continue; // beyond the end, or a later frame of the transaction has this page
       }
-      wal.readPage(f, buf, 0);
-      h.set(p, DatabaseChecksum.pageHash(p, buf, 0, pageSize));
+      byte[] image = wal.images();
+      int at = wal.imageOffset(f.offset());
+      if (at < 0) {
+        wal.readPage(f.offset(), buf, 0);
+        image = buf;
+        at = 0;
+      }
+      h.set(p, DatabaseChecksum.pageHash(p, image, at, pageSize));
       if (index != null) {
-        index.put(p, f);
+        index.put(p, f.offset());
       }
       if (emit) {
-        sink.page(p, lastTxid + 1, buf);
+        sink.page(p, lastTxid + 1, image, at);
       }
     }
   }

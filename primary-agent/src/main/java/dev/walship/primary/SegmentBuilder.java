@@ -68,11 +68,11 @@ final class SegmentBuilder implements CaptureSink {
   }
 
   @Override
-  public void page(long pageNumber, long txid, byte[] data) {
+  public void page(long pageNumber, long txid, byte[] data, int offset) {
     if (writer == null) {
       open(SegmentKind.INCREMENTAL, lastTxid + 1, checksum);
     }
-    writer.addPage(pageNumber, txid, data, 0);
+    writer.addPage(pageNumber, txid, data, offset);
     pagesSinceCommit++;
   }
 

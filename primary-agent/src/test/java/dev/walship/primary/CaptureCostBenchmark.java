@@ -27,7 +27,8 @@ import java.util.Random;
  *
  * <ol>
  *   <li>capture: {@link Capturer#poll()} (WAL read, checksum validation, page hashes, page images
- *       handed to the segment writer's spool);
+ *       handed to the segment writer's spool); and the WAL side alone: a second capturer of the
+ *       same WAL whose sink discards what it gets;
  *   <li>cut: finishing the segment files (index, compression, file CRC), one per {@code batch}
  *       commits, as the continuous mode does under load;
  *   <li>upload: {@code putIfAbsent} of those files to a local-directory bucket and to the
@@ -54,8 +55,10 @@ public final class CaptureCostBenchmark {
       Path spool = Files.createDirectories(dir.resolve("spool-" + round));
       SegmentBuilder builder = new SegmentBuilder("app", spool, compression);
       Capturer capturer = new Capturer(db, builder, InstantSource.system(), 1000);
+      Capturer walSide = new Capturer(db, new DiscardingSink(), InstantSource.system(), 1000);
       try (Connection app = DriverManager.getConnection("jdbc:sqlite:" + db);
-          Capturer open = capturer) {
+          Capturer open = capturer;
+          Capturer open2 = walSide) {
         try (Statement s = app.createStatement()) {
           s.execute("PRAGMA journal_mode=WAL");
           s.execute("PRAGMA synchronous=NORMAL");
@@ -65,6 +68,8 @@ public final class CaptureCostBenchmark {
         capturer.open();
         capturer.resync(BucketPosition.nothing()); // initial snapshot; its read transaction pins
         builder.cut();
+        walSide.open();
+        walSide.resync(BucketPosition.nothing());
         Random rnd = new Random(round);
         byte[] row = new byte[100];
         try (PreparedStatement ins = app.prepareStatement("INSERT INTO t(v) VALUES (?)")) {
@@ -96,6 +101,16 @@ public final class CaptureCostBenchmark {
             throw new IllegalStateException("capture stalled at " + captured + " of " + commits);
           }
         }
+        long walSideNanos = 0;
+        for (long done = 0; done < commits; ) {
+          long a = mx.getCurrentThreadCpuTime();
+          int n = walSide.pollAtMost(batch);
+          walSideNanos += mx.getCurrentThreadCpuTime() - a;
+          done += n;
+          if (n == 0) {
+            throw new IllegalStateException("WAL-side capture stalled at " + done + " of " + commits);
+          }
+        }
         long segBytes = segments.stream().mapToLong(PendingSegment::bytes).sum();
         long localNanos;
         long s3Nanos;
@@ -108,15 +123,32 @@ public final class CaptureCostBenchmark {
               * segments.size() / Math.max(1, segments.size() - Math.min(5, segments.size()));
         }
         System.out.printf(
-            "round %d: %d commits, %d segments (%.1f MiB, %s): CPU per commit: capture %.2f us,"
-                + " cut %.2f us, upload local %.2f us, upload S3 (client side) %.2f us%n",
+            "round %d: %d commits, %d segments (%.1f MiB, %s): CPU per commit: capture %.2f us"
+                + " (WAL side alone %.2f us), cut %.2f us, upload local %.2f us,"
+                + " upload S3 (client side) %.2f us%n",
             round, captured, segments.size(), segBytes / 1048576.0, compression,
-            captureNanos / 1000.0 / captured, cutNanos / 1000.0 / captured,
+            captureNanos / 1000.0 / captured, walSideNanos / 1000.0 / commits,
+            cutNanos / 1000.0 / captured,
             localNanos / 1000.0 / captured, s3Nanos / 1000.0 / captured);
       }
     }
     System.out.printf("raw limit: reading the %.1f MiB WAL sequentially costs %.2f us per commit%n",
         walBytes / 1048576.0, rawNanos / 1000.0 / commits);
+  }
+
+  /** Takes what a capturer emits and keeps nothing: the WAL side's cost alone. */
+  private static final class DiscardingSink implements CaptureSink {
+    @Override
+    public void resume(int pageSize, long lastTxid, long checksum) {}
+
+    @Override
+    public void beginSnapshot(long txid, int pageSize) {}
+
+    @Override
+    public void page(long pageNumber, long txid, byte[] data, int offset) {}
+
+    @Override
+    public void commit(dev.walship.format.CommitRecord record) {}
   }
 
   private static long upload(ObjectStore store, List<PendingSegment> segments, ThreadMXBean mx) {

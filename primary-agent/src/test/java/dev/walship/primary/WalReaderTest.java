@@ -1,5 +1,6 @@
 package dev.walship.primary;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,15 @@ class WalReaderTest {
       s.execute("PRAGMA wal_autocheckpoint=0");
     }
     return c;
+  }
+
+  /** CREATE TABLE t(x), then one commit per row: blobs of {@code 100 + (i % kinds) * step} bytes. */
+  private static void createAndInsertBlobs(Statement s, int rows, int kinds, int step)
+      throws java.sql.SQLException {
+    s.execute("CREATE TABLE t(x)");
+    for (int i = 0; i < rows; i++) {
+      s.execute("INSERT INTO t VALUES (randomblob(" + (100 + (i % kinds) * step) + "))");
+    }
   }
 
   @Test
@@ -56,11 +66,8 @@ class WalReaderTest {
     try (Connection c = open(db);
         Statement s = c.createStatement();
         WalReader r = new WalReader(Path.of(db + "-wal"))) {
-      s.execute("CREATE TABLE t(x)");
-      // 1-, 2- and 3-page transactions, ~3 MiB of WAL: frames straddle every 1 MiB read-ahead.
-      for (int i = 0; i < 300; i++) {
-        s.execute("INSERT INTO t VALUES (randomblob(" + (100 + (i % 3) * 4000) + "))");
-      }
+      // 1-, 2- and 3-page transactions, ~3 MiB of WAL: transactions straddle the read-aheads.
+      createAndInsertBlobs(s, 300, 3, 4000);
       WalHeader h = r.readHeader().orElseThrow();
       r.start(h);
       int commits = 0;
@@ -72,6 +79,43 @@ class WalReaderTest {
       long frameSize = WalFrame.HEADER_SIZE + h.pageSize();
       assertEquals((java.nio.file.Files.size(Path.of(db + "-wal")) - WalHeader.SIZE) / frameSize,
           r.committedFrames(), "every frame of the file was read and validated");
+    }
+  }
+
+  @Test
+  void everyCommittedPageImageReadsBackAsInTheFileHeldOrNot() throws Exception {
+    Path db = dir.resolve("d.db");
+    try (Connection c = open(db);
+        Statement s = c.createStatement();
+        WalReader r = new WalReader(Path.of(db + "-wal"))) {
+      // ~6 MiB of WAL in one poll: more than the reader holds in memory (4 MiB)
+      createAndInsertBlobs(s, 500, 4, 2000);
+      WalHeader h = r.readHeader().orElseThrow();
+      r.start(h);
+      List<WalTransaction> txs = r.poll();
+      assertEquals(501, txs.size());
+      byte[] file = java.nio.file.Files.readAllBytes(Path.of(db + "-wal"));
+      int ps = h.pageSize();
+      byte[] page = new byte[ps];
+      int held = 0;
+      int notHeld = 0;
+      for (WalTransaction tx : txs) {
+        for (WalFrame f : tx.frames()) {
+          byte[] expected =
+              java.util.Arrays.copyOfRange(file, (int) f.dataOffset(), (int) f.dataOffset() + ps);
+          r.readPage(f.offset(), page, 0);
+          assertArrayEquals(expected, page, "frame at " + f.offset());
+          int at = r.imageOffset(f.offset());
+          if (at >= 0) {
+            held++;
+            assertArrayEquals(
+                expected, java.util.Arrays.copyOfRange(r.images(), at, at + ps), "held frame");
+          } else {
+            notHeld++;
+          }
+        }
+      }
+      assertTrue(held >= 1000 && notHeld > 0, "held " + held + ", read again " + notHeld);
     }
   }
 
