@@ -84,6 +84,8 @@ public final class Checkpointer {
   private final LongSupplier nanoTime;
   private boolean attempted;
   private long lastAttemptNanos;
+  /** How long the last barrier was held (ns). */
+  private long lastHeldNanos;
   private long passiveCount;
   private WalHeader lastAttemptGeneration;
   private long lastAttemptFrames;
@@ -243,6 +245,22 @@ public final class Checkpointer {
     return preallocator.extensions();
   }
 
+  /**
+   * Least time between two barrier attempts: the configured interval, or {@link
+   * #BARRIER_SPACING} times as long as the last barrier was held, whichever is longer, at most
+   * {@link #MAX_SPACING_NANOS}. The app's writers wait while the barrier is held, and SQLite's busy
+   * handler sleeps 1, 2, 5, 10, 15 ms... so they lose more than that: at full speed a barrier
+   * holds 10-40 ms (its fsyncs wait behind the WAL's writeback), and one a second cost the app
+   * several percent. Spaced so, barriers take at most about 1% of the time. Below three quarters
+   * of the TRUNCATE threshold only, so the WAL still restarts in place instead of reaching it.
+   */
+  static long spacingNanos(long intervalNanos, long lastHeldNanos) {
+    return Math.max(intervalNanos, Math.min(MAX_SPACING_NANOS, lastHeldNanos * BARRIER_SPACING));
+  }
+
+  static final long BARRIER_SPACING = 100;
+  static final long MAX_SPACING_NANOS = 10_000_000_000L;
+
   /** Records the WAL generation the read transaction that just began sits in. */
   private void pinned() {
     pinGeneration = capturer.walGeneration();
@@ -253,14 +271,17 @@ public final class Checkpointer {
    * generation did not complete (an app reader held an old snapshot, the writer was busy), by
    * another half threshold since then — so a blocked checkpoint does not take the barrier on
    * every poll — and, below the TRUNCATE threshold, if the last barrier attempt is at least the
-   * interval ago.
+   * interval ago, and below three quarters of it, at least {@link #spacingNanos} ago.
    */
   public boolean due() {
     long frames = capturer.walFrames();
     if (frames < passivePages) {
       return false;
     }
-    if (frames < truncatePages && attempted && nanoTime.getAsLong() - lastAttemptNanos < intervalNanos) {
+    long since = nanoTime.getAsLong() - lastAttemptNanos;
+    if (attempted && frames < truncatePages
+        && (since < intervalNanos
+            || frames < truncatePages * 3 / 4 && since < spacingNanos(intervalNanos, lastHeldNanos))) {
       return false;
     }
     WalHeader gen = capturer.walGeneration();
@@ -453,6 +474,7 @@ public final class Checkpointer {
       long held = System.nanoTime() - barrierStart;
       barriers++;
       barrierNanos += held;
+      lastHeldNanos = held;
       String phases = String.format(
           "read %d commits %.1f ms, cut %.1f ms, PASSIVE %.1f ms, then spool fsync %.1f ms more",
           tail, (read - barrierStart) / 1e6, Math.max(0, cutDone - read) / 1e6,

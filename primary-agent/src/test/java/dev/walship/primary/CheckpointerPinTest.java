@@ -56,6 +56,16 @@ class CheckpointerPinTest {
     }
   }
 
+  @Test
+  void barriersAreSpacedByHowLongTheLastOneWasHeld() {
+    long ms = 1_000_000L;
+    assertEquals(1000 * ms, Checkpointer.spacingNanos(1000 * ms, 2 * ms), "short: the interval");
+    assertEquals(3000 * ms, Checkpointer.spacingNanos(1000 * ms, 30 * ms), "100 x the last hold");
+    assertEquals(Checkpointer.MAX_SPACING_NANOS, Checkpointer.spacingNanos(1000 * ms, 900 * ms));
+    assertEquals(20_000 * ms, Checkpointer.spacingNanos(20_000 * ms, 900 * ms), "never below the interval");
+    assertEquals(0, Checkpointer.spacingNanos(0, 0), "no interval, no barrier yet");
+  }
+
   /** Frames backfilled after the app's own PASSIVE checkpoint. */
   private static long backfilledByApp(Statement s) throws Exception {
     try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
