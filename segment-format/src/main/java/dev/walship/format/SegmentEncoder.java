@@ -10,8 +10,9 @@ import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 
 /**
- * Writes the bytes of a v1 segment from already validated, already sorted parts. Shared by {@link
- * SegmentCodec} (in memory) and {@link SegmentWriter} (spooled). Package-private.
+ * Writes the bytes of a segment from already validated, already sorted parts: format v2 if any
+ * entry is a delta, v1 otherwise (SPEC.md 4). Shared by {@link SegmentCodec} (in memory) and {@link
+ * SegmentWriter} (spooled). Package-private.
  */
 final class SegmentEncoder {
   private SegmentEncoder() {}
@@ -33,7 +34,10 @@ final class SegmentEncoder {
 
   /**
    * Writes a complete segment to {@code os} (not closed) and returns the number of bytes written.
-   * Entries must already be in index order; {@code lengths} and {@code crcs} describe stored bytes.
+   * Entries must already be in index order; {@code lengths} and {@code crcs} describe stored bytes,
+   * {@code flags} the entry flags (null: none; any {@link SegmentFormat#ENTRY_DELTA} makes the
+   * segment v2). The caller guarantees the delta rules: LZ4, and the previous entry is the same
+   * page and the image the delta was computed against.
    */
   static long write(
       OutputStream os,
@@ -44,17 +48,20 @@ final class SegmentEncoder {
       long[] txids,
       int[] lengths,
       int[] crcs,
+      byte[] flags,
       Bodies bodies)
       throws IOException {
     CommitRecord last = commits.get(commits.size() - 1);
     long bodyLength = 0;
+    boolean deltas = false;
     for (int i = 0; i < pageCount; i++) {
       bodyLength += lengths[i];
+      deltas |= flags != null && flags[i] != 0;
     }
     CrcOutput out = new CrcOutput(os);
     out.write(MAGIC, 0, MAGIC.length);
-    out.writeShort(VERSION);
-    out.writeShort(0); // flags: none defined in v1
+    out.writeShort(deltas ? VERSION_2 : VERSION_1);
+    out.writeShort(0); // flags: none defined
     out.writeByte(kindId(h.kind()));
     out.writeByte(h.level());
     out.writeByte(compressionId(h.compression()));
@@ -83,7 +90,8 @@ final class SegmentEncoder {
       out.writeLong(txids[i]);
       out.writeLong(offset);
       out.writeInt(crcs[i]);
-      out.writeInt(0);
+      out.writeByte(flags == null ? 0 : flags[i]);
+      out.writeZeros(INDEX_ENTRY_SIZE - IE_RESERVED);
       offset += lengths[i];
     }
     int metaCrc = out.endMeta();
@@ -101,7 +109,9 @@ final class SegmentEncoder {
 
   /**
    * Turns page images into stored bytes: LZ4 (one block per page, kept only when shorter than the
-   * page, otherwise raw) or raw. Reuses one buffer; not thread-safe.
+   * page, otherwise raw) or raw; with a base image (LZ4 only), an LZ4 block of (image XOR base)
+   * instead when that block is shorter than the whole stored form (SPEC.md 2.5). Reuses its
+   * buffers; not thread-safe.
    */
   static final class PageStorer {
     /**
@@ -121,11 +131,14 @@ final class SegmentEncoder {
     private final Compression compression;
     private final int pageSize;
     private final byte[] scratch;
+    private byte[] xor; // image XOR base; allocated on the first delta attempt
+    private byte[] deltaScratch;
     private final CRC32C crc = new CRC32C();
     private byte[] storedArray;
     private int storedOffset;
     private int storedLength;
     private int storedCrc;
+    private boolean delta;
 
     PageStorer(Compression compression, int pageSize) {
       this(compression, pageSize, false);
@@ -140,16 +153,46 @@ final class SegmentEncoder {
           compression == Compression.LZ4 ? new byte[lz4.maxCompressedLength(pageSize)] : null;
     }
 
-    /** Prepares the stored form of {@code page[offset, offset + pageSize)}. */
+    /** Prepares the whole stored form of {@code page[offset, offset + pageSize)}. */
     void store(byte[] page, int offset) {
+      store(page, offset, null, 0);
+    }
+
+    /**
+     * Prepares the stored form of {@code page[offset, offset + pageSize)}: whole, or, if {@code
+     * base} is not null and the compression is LZ4, a delta against {@code base[baseOffset,
+     * baseOffset + pageSize)} when its block is strictly shorter than the whole stored form.
+     */
+    void store(byte[] page, int offset, byte[] base, int baseOffset) {
+      delta = false;
       if (compression == Compression.LZ4) {
         int n = lz4.compress(page, offset, pageSize, scratch, 0, scratch.length);
         if (n < pageSize) {
           setStored(scratch, 0, n);
-          return;
+        } else {
+          setStored(page, offset, pageSize);
         }
+        if (base != null) {
+          storeDeltaIfShorter(page, offset, base, baseOffset);
+        }
+        return;
       }
       setStored(page, offset, pageSize);
+    }
+
+    private void storeDeltaIfShorter(byte[] page, int offset, byte[] base, int baseOffset) {
+      if (xor == null) {
+        xor = new byte[pageSize];
+        deltaScratch = new byte[scratch.length];
+      }
+      for (int i = 0; i < pageSize; i++) {
+        xor[i] = (byte) (page[offset + i] ^ base[baseOffset + i]);
+      }
+      int n = lz4.compress(xor, 0, pageSize, deltaScratch, 0, deltaScratch.length);
+      if (n < storedLength) {
+        setStored(deltaScratch, 0, n);
+        delta = true;
+      }
     }
 
     private void setStored(byte[] a, int off, int len) {
@@ -175,6 +218,11 @@ final class SegmentEncoder {
 
     int crc() {
       return storedCrc;
+    }
+
+    /** Whether the prepared form is a delta (entry flag {@link SegmentFormat#ENTRY_DELTA}). */
+    boolean delta() {
+      return delta;
     }
   }
 }
