@@ -421,6 +421,11 @@ public final class SegmentWriter implements Closeable {
     return commits.size();
   }
 
+  /** Page-size arrays allocated for delta bases so far (tests of the memory bound). */
+  int deltaImagesAllocated() {
+    return images;
+  }
+
   /** Bytes of page data (uncompressed, page size times images kept) added so far. */
   public long pageBytes() {
     return pageBytes;
