@@ -154,20 +154,6 @@ public final class SegmentWriter implements Closeable {
       Compression compression,
       Path spoolDir) {
     return create(
-        kind, level, pageSize, firstTxid, checksumBefore, compression, spoolDir, SPOOL_BUFFER);
-  }
-
-  /** As above with a given spool buffer size; tests use small buffers to exercise spilling. */
-  static SegmentWriter create(
-      SegmentKind kind,
-      int level,
-      int pageSize,
-      long firstTxid,
-      long checksumBefore,
-      Compression compression,
-      Path spoolDir,
-      int spoolBufferBytes) {
-    return create(
         kind,
         level,
         pageSize,
@@ -175,15 +161,15 @@ public final class SegmentWriter implements Closeable {
         checksumBefore,
         compression,
         spoolDir,
-        spoolBufferBytes,
+        SPOOL_BUFFER,
         DELTA_BASE_BYTES,
         false);
   }
 
   /**
-   * As above with a given memory bound for delta base images (tests exceed it; below two pages no
-   * delta is written) and, if {@code reference}, the reference LZ4 compressor (golden vectors,
-   * SPEC.md 2.5).
+   * As above with a given spool buffer size (tests use small buffers to exercise spilling), memory
+   * bound for delta base images (tests exceed it; below two pages no delta is written) and, if
+   * {@code reference}, the reference LZ4 compressor (golden vectors, SPEC.md 2.5).
    */
   static SegmentWriter create(
       SegmentKind kind,

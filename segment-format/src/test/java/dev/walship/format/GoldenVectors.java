@@ -70,11 +70,7 @@ public final class GoldenVectors {
       }
       records.add(cc.record());
     }
-    pages.sort(
-        (a, b) ->
-            a.pageNumber() != b.pageNumber()
-                ? Long.compare(a.pageNumber(), b.pageNumber())
-                : Long.compare(a.txid(), b.txid()));
+    pages.sort(RandomSegments.INDEX_ORDER);
     return new Segment(
         SegmentKind.INCREMENTAL,
         0,
@@ -84,6 +80,35 @@ public final class GoldenVectors {
         c.checksumBefore(),
         records,
         pages);
+  }
+
+  /**
+   * An incremental LZ4 writer for {@code c}, with the given spool buffer and delta base memory, and
+   * the reference compressor if {@code reference}.
+   */
+  static SegmentWriter writer(
+      Capture c, Path spoolDir, int spoolBuffer, long baseBytes, boolean reference) {
+    return SegmentWriter.create(
+        SegmentKind.INCREMENTAL,
+        0,
+        c.pageSize(),
+        c.firstTxid(),
+        c.checksumBefore(),
+        Compression.LZ4,
+        spoolDir,
+        spoolBuffer,
+        baseBytes,
+        reference);
+  }
+
+  /** Adds every write and commit of {@code c} to {@code w}, in capture order. */
+  static void feed(Capture c, SegmentWriter w) {
+    for (CapturedCommit cc : c.commits()) {
+      for (PageVersion p : cc.writes()) {
+        w.addPage(p.pageNumber(), p.txid(), p.data(), 0);
+      }
+      w.addCommit(cc.record());
+    }
   }
 
   /** The committed bytes of a v2 vector: the codec with deltas and the reference compressor. */

@@ -105,23 +105,8 @@ class GoldenVectorsTest {
       throws IOException {
     for (int spoolBuffer : new int[] {1, 1 << 20}) {
       try (SegmentWriter w =
-          SegmentWriter.create(
-              SegmentKind.INCREMENTAL,
-              0,
-              c.pageSize(),
-              c.firstTxid(),
-              c.checksumBefore(),
-              Compression.LZ4,
-              tmp,
-              spoolBuffer,
-              SegmentWriter.DELTA_BASE_BYTES,
-              true)) {
-        for (GoldenVectors.CapturedCommit cc : c.commits()) {
-          for (PageVersion p : cc.writes()) {
-            w.addPage(p.pageNumber(), p.txid(), p.data(), 0);
-          }
-          w.addCommit(cc.record());
-        }
+          GoldenVectors.writer(c, tmp, spoolBuffer, SegmentWriter.DELTA_BASE_BYTES, true)) {
+        GoldenVectors.feed(c, w);
         assertArrayEquals(committed("v2", name), w.finish(), name);
       }
     }

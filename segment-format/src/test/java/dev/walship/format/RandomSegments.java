@@ -16,6 +16,11 @@ final class RandomSegments {
 
   private RandomSegments() {}
 
+  /** Page index order: page number, then TXID. */
+  static final java.util.Comparator<PageVersion> INDEX_ORDER =
+      java.util.Comparator.comparingLong(PageVersion::pageNumber)
+          .thenComparingLong(PageVersion::txid);
+
   /** A random valid segment; the same seed always gives the same segment. */
   static Segment generate(long seed) {
     SplittableRandom r = new SplittableRandom(seed);
@@ -66,11 +71,7 @@ final class RandomSegments {
       time += r.nextInt(1000);
       commits.add(new CommitRecord(txid, time, dbSize, r.nextLong()));
     }
-    pages.sort(
-        (a, b) ->
-            a.pageNumber() != b.pageNumber()
-                ? Long.compare(a.pageNumber(), b.pageNumber())
-                : Long.compare(a.txid(), b.txid()));
+    pages.sort(INDEX_ORDER);
     return new Segment(
         SegmentKind.INCREMENTAL,
         level,

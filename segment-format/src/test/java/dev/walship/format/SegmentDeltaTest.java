@@ -65,26 +65,11 @@ class SegmentDeltaTest {
   }
 
   private SegmentWriter writer(GoldenVectors.Capture c, long baseBytes, int spoolBuffer) {
-    return SegmentWriter.create(
-        SegmentKind.INCREMENTAL,
-        0,
-        c.pageSize(),
-        c.firstTxid(),
-        c.checksumBefore(),
-        Compression.LZ4,
-        tmp,
-        spoolBuffer,
-        baseBytes,
-        false);
+    return GoldenVectors.writer(c, tmp, spoolBuffer, baseBytes, false);
   }
 
   private static void feed(GoldenVectors.Capture c, SegmentWriter w) {
-    for (GoldenVectors.CapturedCommit cc : c.commits()) {
-      for (PageVersion p : cc.writes()) {
-        w.addPage(p.pageNumber(), p.txid(), p.data(), 0);
-      }
-      w.addCommit(cc.record());
-    }
+    GoldenVectors.feed(c, w);
   }
 
   private static int deltas(SegmentReader r) {
