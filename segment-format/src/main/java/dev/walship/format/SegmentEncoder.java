@@ -185,9 +185,7 @@ final class SegmentEncoder {
         xor = new byte[pageSize];
         deltaScratch = new byte[scratch.length];
       }
-      for (int i = 0; i < pageSize; i++) {
-        xor[i] = (byte) (page[offset + i] ^ base[baseOffset + i]);
-      }
+      SegmentFormat.xor(page, offset, base, baseOffset, xor, 0, pageSize);
       int n = lz4.compress(xor, 0, pageSize, deltaScratch, 0, deltaScratch.length);
       if (n < storedLength) {
         setStored(deltaScratch, 0, n);

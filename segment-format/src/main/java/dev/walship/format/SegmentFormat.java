@@ -96,6 +96,25 @@ final class SegmentFormat {
     return metaEnd(commitCount, pageCount) + META_CHECK_SIZE;
   }
 
+  private static final java.lang.invoke.VarHandle LONGS =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+          long[].class, java.nio.ByteOrder.nativeOrder());
+
+  /**
+   * {@code out[outOff..] = a[aOff..] XOR b[bOff..]} over {@code len} bytes, a multiple of 8 (a page),
+   * eight bytes at a time ({@code out} may be {@code a} at the same offset). A byte loop over three
+   * arrays is not vectorized by C2 and measured several times slower.
+   */
+  static void xor(byte[] a, int aOff, byte[] b, int bOff, byte[] out, int outOff, int len) {
+    java.util.Objects.checkFromIndexSize(aOff, len, a.length);
+    java.util.Objects.checkFromIndexSize(bOff, len, b.length);
+    java.util.Objects.checkFromIndexSize(outOff, len, out.length);
+    for (int i = 0; i < len; i += 8) {
+      long x = (long) LONGS.get(a, aOff + i) ^ (long) LONGS.get(b, bOff + i);
+      LONGS.set(out, outOff + i, x);
+    }
+  }
+
   static boolean validPageSize(int pageSize) {
     return pageSize >= MIN_PAGE_SIZE
         && pageSize <= MAX_PAGE_SIZE

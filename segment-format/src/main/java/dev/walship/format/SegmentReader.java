@@ -699,10 +699,7 @@ public final class SegmentReader implements Closeable {
           n);
     }
     if (delta) {
-      byte[] d = buf.delta;
-      for (int i = 0; i < pageSize; i++) {
-        dest[offset + i] ^= d[i];
-      }
+      xor(dest, offset, buf.delta, 0, dest, offset, pageSize);
     }
   }
 
