@@ -17,8 +17,8 @@ public final class SegmentCodec {
 
   /**
    * Encodes {@code segment}; validates its invariants first. With LZ4, an image whose previous
-   * index entry is the same page is stored as a delta against that image when the delta's block
-   * is shorter (SPEC.md 2.5), as {@link SegmentWriter} does; the result is format v2 if any image
+   * index entry is the same page is stored as a delta against that image under the rule of
+   * SPEC.md 2.5 (a small delta block, or one shorter than the whole), as {@link SegmentWriter} does; the result is format v2 if any image
    * is, v1 otherwise. Encoding is deterministic: the same segment and compression always give the
    * same bytes (with LZ4, on the same platform: the fast compressor is native where it loads; see
    * SPEC.md 2.5).

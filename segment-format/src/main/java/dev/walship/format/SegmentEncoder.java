@@ -127,6 +127,12 @@ final class SegmentEncoder {
      */
     private static final LZ4Compressor REFERENCE = LZ4Factory.safeInstance().fastCompressor();
 
+    /**
+     * A delta block of at most 1/16 of the page is stored without compressing the whole image:
+     * the common case (a few rows changed) then costs one compression, not two (SPEC.md 2.5).
+     */
+    static final int SMALL_DELTA = 16;
+
     private final LZ4Compressor lz4;
     private final Compression compression;
     private final int pageSize;
@@ -161,36 +167,41 @@ final class SegmentEncoder {
     /**
      * Prepares the stored form of {@code page[offset, offset + pageSize)}: whole, or, if {@code
      * base} is not null and the compression is LZ4, a delta against {@code base[baseOffset,
-     * baseOffset + pageSize)} when its block is strictly shorter than the whole stored form.
+     * baseOffset + pageSize)} when its block is at most 1/16 of the page (then the whole image is
+     * not compressed at all) or strictly shorter than the whole stored form (SPEC.md 2.5).
      */
     void store(byte[] page, int offset, byte[] base, int baseOffset) {
       delta = false;
-      if (compression == Compression.LZ4) {
-        int n = lz4.compress(page, offset, pageSize, scratch, 0, scratch.length);
-        if (n < pageSize) {
-          setStored(scratch, 0, n);
-        } else {
-          setStored(page, offset, pageSize);
-        }
-        if (base != null) {
-          storeDeltaIfShorter(page, offset, base, baseOffset);
-        }
+      if (compression != Compression.LZ4) {
+        setStored(page, offset, pageSize);
         return;
       }
-      setStored(page, offset, pageSize);
+      int d = -1;
+      if (base != null) {
+        if (xor == null) {
+          xor = new byte[pageSize];
+          deltaScratch = new byte[scratch.length];
+        }
+        SegmentFormat.xor(page, offset, base, baseOffset, xor, 0, pageSize);
+        d = lz4.compress(xor, 0, pageSize, deltaScratch, 0, deltaScratch.length);
+        if (d <= pageSize / SMALL_DELTA) {
+          setDelta(d);
+          return;
+        }
+      }
+      int n = lz4.compress(page, offset, pageSize, scratch, 0, scratch.length);
+      if (d >= 0 && d < Math.min(n, pageSize)) {
+        setDelta(d);
+      } else if (n < pageSize) {
+        setStored(scratch, 0, n);
+      } else {
+        setStored(page, offset, pageSize);
+      }
     }
 
-    private void storeDeltaIfShorter(byte[] page, int offset, byte[] base, int baseOffset) {
-      if (xor == null) {
-        xor = new byte[pageSize];
-        deltaScratch = new byte[scratch.length];
-      }
-      SegmentFormat.xor(page, offset, base, baseOffset, xor, 0, pageSize);
-      int n = lz4.compress(xor, 0, pageSize, deltaScratch, 0, deltaScratch.length);
-      if (n < storedLength) {
-        setStored(deltaScratch, 0, n);
-        delta = true;
-      }
+    private void setDelta(int length) {
+      setStored(deltaScratch, 0, length);
+      delta = true;
     }
 
     private void setStored(byte[] a, int off, int len) {

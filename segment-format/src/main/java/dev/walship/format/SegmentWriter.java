@@ -39,8 +39,8 @@ import java.util.Objects;
  *
  * <p>Deltas (SPEC.md 2.4, 2.5; incremental LZ4 segments only): the writer keeps, for recently
  * written pages, a copy of the page's image from the latest earlier commit (the base), and stores
- * a later image of that page as an LZ4 block of (image XOR base) when that block is shorter than
- * the whole stored form. The base is always the image of the entry that precedes the new one in
+ * a later image of that page as an LZ4 block of (image XOR base) when that block is at most 1/16
+ * of the page or shorter than the whole stored form (SPEC.md 2.5). The base is always the image of the entry that precedes the new one in
  * the page index: a page written twice by one transaction is compared with the earlier commit's
  * image both times, and an image dropped at {@link #addCommit} never becomes a base. Bases are
  * kept for the most recently written pages within the memory bound; an image whose page has none

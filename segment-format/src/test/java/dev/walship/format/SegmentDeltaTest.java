@@ -163,6 +163,59 @@ class SegmentDeltaTest {
   }
 
   @Test
+  void theChoiceBetweenDeltaAndWholeFollowsTheSpecRule() {
+    int ps = 4096;
+    byte[] content = new byte[ps];
+    new java.util.Random(5).nextBytes(content);
+    java.util.Arrays.fill(content, 200, ps, (byte) 0); // 200 random bytes, then zeros
+    byte[] zero = new byte[ps];
+    byte[] more = content.clone();
+    java.util.Arrays.fill(more, 200, 600, (byte) 1); // whole: tiny; delta: 400 ones (compresses)
+    byte[] random = new byte[ps];
+    new java.util.Random(6).nextBytes(random);
+    try (SegmentWriter w =
+        SegmentWriter.create(SegmentKind.INCREMENTAL, 0, ps, 1, 0, Compression.LZ4, tmp)) {
+      w.addPage(1, 1, content, 0);
+      w.addPage(2, 1, content, 0);
+      w.addPage(3, 1, random, 0);
+      w.addCommit(new CommitRecord(1, 0, 3, 0));
+      w.addPage(1, 2, zero, 0); // delta = the 200 random bytes: <= 4096 / 16, so a delta
+      w.addPage(3, 2, content, 0); // delta ~ random: whole (~220 bytes) wins
+      w.addCommit(new CommitRecord(2, 0, 3, 0));
+      w.addPage(2, 3, more, 0); // delta: a run of ones; whole: 200 random bytes and runs
+      w.addCommit(new CommitRecord(3, 0, 3, 0));
+      byte[] bytes = w.finish();
+      try (SegmentReader r = SegmentReader.open(bytes, "rule")) {
+        // (1,1) (1,2) (2,1) (2,3) (3,1) (3,2)
+        assertTrue(r.isDelta(1), "small delta stored although the whole page is shorter");
+        assertTrue(r.storedLength(1) <= ps / 16 && r.storedLength(1) > 100);
+        assertFalse(r.isDelta(5), "a large delta loses to a shorter whole image");
+        assertTrue(r.isDelta(3) && r.storedLength(3) < 100, "a compressible delta wins");
+      }
+      assertSameSegment(
+          new Segment(
+              SegmentKind.INCREMENTAL,
+              0,
+              ps,
+              1,
+              3,
+              0,
+              List.of(
+                  new CommitRecord(1, 0, 3, 0),
+                  new CommitRecord(2, 0, 3, 0),
+                  new CommitRecord(3, 0, 3, 0)),
+              List.of(
+                  new PageVersion(1, 1, content),
+                  new PageVersion(1, 2, zero),
+                  new PageVersion(2, 1, content),
+                  new PageVersion(2, 3, more),
+                  new PageVersion(3, 1, random),
+                  new PageVersion(3, 2, content))),
+          SegmentCodec.decode(bytes, "rule"));
+    }
+  }
+
+  @Test
   void snapshotsAndUncompressedSegmentsNeverHoldDeltas() {
     GoldenVectors.Capture c = capture(7, 1024, 100, 10);
     Segment s = GoldenVectors.segmentOf(c);
