@@ -38,7 +38,8 @@ record SegmentHeader(
    * Reads the header (and the commit table if {@code withCommits}) of {@code key}.
    *
    * @throws MissingObjectException if the object is absent
-   * @throws dev.walship.format.CorruptSegmentException if the header is not a v1 segment header
+   * @throws dev.walship.format.CorruptSegmentException if the header is not a v1 or v2 segment
+   *     header
    */
   static SegmentHeader read(ObjectStore store, String key, boolean withCommits) {
     int guess = withCommits ? HEADER_SIZE + 64 * COMMIT_ENTRY_SIZE : HEADER_SIZE;
@@ -54,7 +55,7 @@ record SegmentHeader(
       }
     }
     int version = b.getShort(8) & 0xffff;
-    if (version != 1) {
+    if (version != 1 && version != 2) { // v2 differs only in the page index (delta entries)
       throw new dev.walship.format.CorruptSegmentException(key + ": unsupported version " + version);
     }
     SegmentKind kind = b.get(12) == 1 ? SegmentKind.SNAPSHOT : SegmentKind.INCREMENTAL;

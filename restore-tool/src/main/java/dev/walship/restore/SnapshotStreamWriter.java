@@ -88,7 +88,7 @@ final class SnapshotStreamWriter {
   /**
    * Reads the {@code pageCount} page bodies and the trailer from {@code in}, checking every index
    * entry (pages ascending, at most {@code dbSize}, all of TXID {@code txid}, bodies back to back
-   * and {@code bodyLength} bytes in all), every page's CRC32C and LZ4 block, and the file CRC32C
+   * and {@code bodyLength} bytes in all, reserved bytes zero), every page's CRC32C and LZ4 block, and the file CRC32C
    * ({@code fileCrc} holds the bytes before the bodies) and end magic. Returns only once every
    * worker has stopped, whether it succeeds or throws.
    *
@@ -122,8 +122,11 @@ final class SnapshotStreamWriter {
           int e = indexStart + 32 * i;
           long pg = Integer.toUnsignedLong(meta.getInt(e));
           int length = meta.getInt(e + 4);
+          // Bytes 28-31 are reserved in v1 (a snapshot is always v1: it never holds a delta, whose
+          // flag is byte 28 in v2), so a set flag is rejected here, never decoded as a whole image.
           if (pg <= previous || pg > dbSize || meta.getLong(e + 8) != txid || meta.getLong(e + 16) != offset
-              || length < 1 || length > pageSize || (compression == 0 && length != pageSize)) {
+              || length < 1 || length > pageSize || (compression == 0 && length != pageSize)
+              || meta.getInt(e + 28) != 0) {
             throw new CorruptSegmentException(key + ": page index entry " + i + " (page " + pg + ") is invalid");
           }
           previous = pg;

@@ -243,6 +243,22 @@ class RestoreTest {
         assertTrue(e.getMessage().contains(snapshot.key()), e.getMessage());
         assertNoRestoreLeftovers(out);
       }
+      // A delta flag (segment format v2, index entry byte 28) with valid CRCs: a snapshot never
+      // holds a delta, so the entry is rejected, in a v1 or a v2 header alike, never applied whole.
+      for (int version : new int[] {1, 2}) {
+        byte[] bad = good.clone();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bad);
+        b.putShort(8, (short) version);
+        b.put(128 + 32 + 32 + 28, (byte) 1); // entry 1: a delta against page 1 would be its meaning
+        int metaEnd = 128 + 32 + 32 * b.getInt(64);
+        b.putInt(metaEnd, crc(bad, 0, metaEnd));
+        b.putInt(bad.length - 8, crc(bad, 0, bad.length - 8));
+        copy.put(snapshot.key(), bad);
+        CorruptSegmentException e = assertThrows(CorruptSegmentException.class,
+            () -> restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL), "delta flag, v" + version);
+        assertTrue(e.getMessage().contains(snapshot.key()), e.getMessage());
+        assertNoRestoreLeftovers(out);
+      }
       copy.put(snapshot.key(), java.util.Arrays.copyOf(good, good.length - 1));
       assertThrows(CorruptSegmentException.class,
           () -> restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL), "truncated");
@@ -307,6 +323,12 @@ class RestoreTest {
         () -> restorer.restoreTo(plan, out, false, Restorer.JournalMode.WAL));
     assertTrue(e.getMessage().contains(plan.objects().get(0).key()), e.getMessage());
     assertNoRestoreLeftovers(out);
+  }
+
+  private static int crc(byte[] b, int off, int len) {
+    java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+    c.update(b, off, len);
+    return (int) c.getValue();
   }
 
   static void assertNoRestoreLeftovers(Path out) throws IOException {

@@ -16,23 +16,28 @@ public final class SegmentCodec {
   private SegmentCodec() {}
 
   /**
-   * Encodes {@code segment}; validates its invariants first. Encoding is deterministic: the same
-   * segment and compression always give the same bytes (with LZ4, on the same platform: the fast
-   * compressor is native where it loads; see SPEC.md 2.5).
+   * Encodes {@code segment}; validates its invariants first. With LZ4, an image whose previous
+   * index entry is the same page is stored as a delta against that image under the rule of
+   * SPEC.md 2.5 (a small delta block, or one shorter than the whole), as {@link SegmentWriter} does; the result is format v2 if any image
+   * is, v1 otherwise. Encoding is deterministic: the same segment and compression always give the
+   * same bytes (with LZ4, on the same platform: the fast compressor is native where it loads; see
+   * SPEC.md 2.5).
    *
    * @throws IllegalArgumentException naming the first violated rule (page size, TXID range and
    *     contiguity, page order, page number beyond the commit's database size, data length,
    *     snapshot shape)
    */
   public static byte[] encode(Segment segment, Compression compression) {
-    return encode(segment, compression, false);
+    return encode(segment, compression, false, true);
   }
 
   /**
    * As {@link #encode(Segment, Compression)}, with lz4-java's pure-Java reference compressor if
-   * {@code reference}: the bytes the golden vectors hold (SPEC.md 2.5).
+   * {@code reference} (the bytes the golden vectors hold, SPEC.md 2.5), and without any delta
+   * (always format v1, as the v1 golden vectors were written) unless {@code deltas}.
    */
-  static byte[] encode(Segment segment, Compression compression, boolean reference) {
+  static byte[] encode(
+      Segment segment, Compression compression, boolean reference, boolean deltas) {
     Objects.requireNonNull(compression, "compression");
     validate(segment);
     List<PageVersion> pages = segment.pages();
@@ -41,6 +46,7 @@ public final class SegmentCodec {
     long[] txids = new long[n];
     int[] lengths = new int[n];
     int[] crcs = new int[n];
+    byte[] flags = new byte[n];
     byte[][] stored = new byte[n][];
     SegmentEncoder.PageStorer storer =
         new SegmentEncoder.PageStorer(compression, segment.pageSize(), reference);
@@ -49,9 +55,14 @@ public final class SegmentCodec {
       PageVersion p = pages.get(i);
       pageNumbers[i] = p.pageNumber();
       txids[i] = p.txid();
-      storer.store(p.data(), 0);
+      byte[] base =
+          deltas && i > 0 && pages.get(i - 1).pageNumber() == p.pageNumber()
+              ? pages.get(i - 1).data()
+              : null;
+      storer.store(p.data(), 0, base, 0);
       lengths[i] = storer.length();
       crcs[i] = storer.crc();
+      flags[i] = storer.delta() ? (byte) SegmentFormat.ENTRY_DELTA : 0;
       stored[i] =
           java.util.Arrays.copyOfRange(
               storer.array(), storer.offset(), storer.offset() + storer.length());
@@ -83,6 +94,7 @@ public final class SegmentCodec {
           txids,
           lengths,
           crcs,
+          flags,
           (i, out) -> out.write(stored[i], 0, stored[i].length));
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw

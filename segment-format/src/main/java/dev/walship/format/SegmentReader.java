@@ -19,11 +19,11 @@ import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 
 /**
- * Strict reader of one segment: {@code open} verifies the file checksum and every structural rule
- * (magic, version, reserved bytes zero, sizes, ordering, TXID range) before giving access to
- * anything; a violation throws {@link CorruptSegmentException} (or a subclass) naming the source,
- * offset and expected versus found values. Page images are decompressed on demand, so a restore can
- * read only the versions it needs.
+ * Strict reader of one segment, format v1 or v2: {@code open} verifies the file checksum and every
+ * structural rule (magic, version, reserved bytes zero, sizes, ordering, TXID range, delta rules)
+ * before giving access to anything; a violation throws {@link CorruptSegmentException} (or a
+ * subclass) naming the source, offset and expected versus found values. Page images are
+ * decompressed on demand, so a restore can read only the versions it needs.
  *
  * <p>What {@code open} checks, in order (SPEC.md, "Reading and verification"): length at least a
  * minimal segment, magic, format version, the lengths implied by the header against the actual
@@ -33,8 +33,15 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * faulty writer) is found later, by {@link #readPage}; {@link #verifyPages()} and {@link
  * #toSegment()} decompress everything first.
  *
- * <p>Safe for concurrent reads after {@code open}. A large file is memory-mapped; the mapping is
- * released by the garbage collector, not by {@link #close()}.
+ * <p>Delta entries (v2, {@link #isDelta}): reading one decodes its page's chain from the nearest
+ * whole image before it (or from the image this thread decoded last, if that is the previous
+ * entry), so reading the entries of a chain in index order costs one decode each, and reading one
+ * entry at random costs up to the length of its chain.
+ *
+ * <p>Safe for concurrent reads after {@code open}: the reader is immutable; the decoding buffers
+ * and the last decoded image are per thread (a thread keeps at most three 64 KiB buffers for all
+ * readers). A large file is memory-mapped; the mapping is released by the garbage collector, not
+ * by {@link #close()}.
  */
 public final class SegmentReader implements Closeable {
   private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
@@ -46,8 +53,22 @@ public final class SegmentReader implements Closeable {
    */
   static final long MAP_THRESHOLD = 16L << 20;
 
-  private static final ThreadLocal<byte[]> SCRATCH =
-      ThreadLocal.withInitial(() -> new byte[MAX_PAGE_SIZE]);
+  /** Per-thread decoding buffers and the last image the thread decoded (of any reader). */
+  private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+  private static final java.util.concurrent.atomic.AtomicLong IDS =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  private static final class Buffers {
+    final byte[] stored = new byte[MAX_PAGE_SIZE]; // stored bytes of a mapped file
+    final byte[] delta = new byte[MAX_PAGE_SIZE]; // a decoded delta block
+    final byte[] last = new byte[MAX_PAGE_SIZE]; // the image of entry lastEntry of reader lastId
+    long lastId = -1;
+    int lastEntry = -1;
+  }
+
+  /** Identifies this reader in the per-thread cache (never reused, unlike identity hashes). */
+  private final long id = IDS.incrementAndGet();
 
   private final String source;
   private final SegmentBytes bytes;
@@ -62,6 +83,7 @@ public final class SegmentReader implements Closeable {
   private final long checksumAfter;
   private final int commitCount;
   private final int pageCount;
+  private final int version;
   private final long indexStart;
   private final long bodyStart;
   private final List<CommitRecord> commits;
@@ -129,10 +151,10 @@ public final class SegmentReader implements Closeable {
             source, i, "magic", hex(MAGIC), hex(b, 0, (int) Math.min(8, size)));
       }
     }
-    int version = b.u16(OFF_VERSION);
-    if (version != VERSION) {
+    this.version = b.u16(OFF_VERSION);
+    if (version != VERSION_1 && version != VERSION_2) {
       throw new UnsupportedFormatVersionException(
-          source, OFF_VERSION, "format version", VERSION, version);
+          source, OFF_VERSION, "format version", VERSION_1 + " or " + VERSION_2, version);
     }
     if (size < minimal) {
       throw new TruncatedSegmentException(
@@ -187,7 +209,7 @@ public final class SegmentReader implements Closeable {
     // 3. Header fields.
     int flags = b.u16(OFF_FLAGS);
     if (flags != 0) {
-      throw fail(OFF_FLAGS, "flags (none are defined in version 1)", 0, flags);
+      throw fail(OFF_FLAGS, "flags (none are defined)", 0, flags);
     }
     requireZero(OFF_RESERVED_15, 1, "reserved header byte");
     requireZero(OFF_RESERVED_68, 4, "reserved header bytes");
@@ -285,13 +307,30 @@ public final class SegmentReader implements Closeable {
     long expectedOffset = 0;
     long prevPage = 0;
     long prevTxid = 0;
+    int deltaCount = 0;
     for (int i = 0; i < pageCount; i++, pos += INDEX_ENTRY_SIZE) {
       long pageNumber = b.u32(pos + IE_PAGE_NUMBER);
       int length = b.i32(pos + IE_STORED_LENGTH);
       long txid = b.i64(pos + IE_TXID);
       long offset = b.i64(pos + IE_BODY_OFFSET);
       int pageCrc = b.i32(pos + IE_CRC);
-      requireZero(pos + IE_RESERVED, 4, "reserved bytes of page index entry " + i);
+      boolean delta = false;
+      if (version == VERSION_1) {
+        requireZero(pos + IE_FLAGS, 4, "reserved bytes of page index entry " + i);
+      } else {
+        int entryFlags = b.u8(pos + IE_FLAGS);
+        if ((entryFlags & ~ENTRY_DELTA) != 0) {
+          throw fail(
+              pos + IE_FLAGS,
+              "flags of page index entry " + i + " (only bit 0, delta, is defined)",
+              "0 or 1",
+              entryFlags);
+        }
+        delta = entryFlags == ENTRY_DELTA;
+        requireZero(
+            pos + IE_RESERVED, INDEX_ENTRY_SIZE - IE_RESERVED,
+            "reserved bytes of page index entry " + i);
+      }
       if (txid < firstTxid || txid > lastTxid) {
         throw fail(
             pos + IE_TXID, "TXID of page index entry " + i, firstTxid + ".." + lastTxid, txid);
@@ -316,13 +355,38 @@ public final class SegmentReader implements Closeable {
         throw new OutOfOrderPagesException(
             source, pos, "snapshot page number of entry " + i, i + 1, pageNumber);
       }
+      if (delta) {
+        if (compression != Compression.LZ4) {
+          throw fail(
+              pos + IE_FLAGS,
+              "delta flag of page index entry " + i + " (deltas need compression 1, LZ4)",
+              0,
+              1);
+        }
+        if (pageNumber != prevPage) { // also the first entry: prevPage is 0
+          throw fail(
+              pos + IE_FLAGS,
+              "delta flag of page index entry "
+                  + i
+                  + " (a delta follows an entry of the same page, "
+                  + pageNumber
+                  + ")",
+              0,
+              1);
+        }
+        deltaCount++;
+      }
       boolean lengthOk =
-          compression == Compression.NONE ? length == pageSize : length >= 1 && length <= pageSize;
+          compression == Compression.NONE
+              ? length == pageSize
+              : length >= 1 && length <= (delta ? pageSize - 1 : pageSize);
       if (!lengthOk) {
         throw fail(
             pos + IE_STORED_LENGTH,
-            "stored length of entry " + i,
-            compression == Compression.NONE ? pageSize : "1.." + pageSize,
+            "stored length of entry " + i + (delta ? " (a delta is an LZ4 block)" : ""),
+            compression == Compression.NONE
+                ? pageSize
+                : "1.." + (delta ? pageSize - 1 : pageSize),
             length);
       }
       if (offset != expectedOffset) {
@@ -353,6 +417,13 @@ public final class SegmentReader implements Closeable {
       throw fail(
           OFF_BODY_LENGTH, "body length (sum of stored lengths)", expectedOffset, bodyLength);
     }
+    if (version == VERSION_2 && deltaCount == 0) {
+      throw fail(
+          OFF_VERSION,
+          "format version 2 without a delta entry (such a segment is written as version 1)",
+          VERSION_1,
+          version);
+    }
   }
 
   private CorruptSegmentException fail(long offset, String what, Object expected, Object found) {
@@ -370,6 +441,11 @@ public final class SegmentReader implements Closeable {
   /** The name given at open (object key or file). */
   public String source() {
     return source;
+  }
+
+  /** Format version of this file: 1, or 2 if it holds delta entries. */
+  public int formatVersion() {
+    return version;
   }
 
   /** Incremental or snapshot (header byte 12). */
@@ -466,6 +542,14 @@ public final class SegmentReader implements Closeable {
   }
 
   /**
+   * Whether the i-th image is stored as a delta against the image of entry {@code i - 1} (the same
+   * page; SPEC.md 2.5). Always false in a v1 segment.
+   */
+  public boolean isDelta(int index) {
+    return version == VERSION_2 && bytes.u8(entry(index) + IE_FLAGS) == ENTRY_DELTA;
+  }
+
+  /**
    * Index of the newest image of {@code pageNumber} with {@code txid <= uptoTxid}, or -1 if this
    * segment holds none. Binary search: O(log pageCount).
    */
@@ -531,29 +615,71 @@ public final class SegmentReader implements Closeable {
   }
 
   /**
-   * Decompresses the i-th image into {@code dest} at {@code offset} (page-size bytes).
+   * Decodes the i-th image into {@code dest} at {@code offset} (page-size bytes): decompresses it,
+   * and for a delta entry also the entries of the same page before it, back to a whole image or to
+   * the image this thread decoded last.
    *
-   * @throws CorruptSegmentException if an LZ4 block does not decode to exactly one page
+   * @throws CorruptSegmentException if an LZ4 block (of this entry or of one it is a delta
+   *     against) does not decode to exactly one page
    * @throws IndexOutOfBoundsException if {@code index} or the destination range is out of bounds
    */
   public void readPage(int index, byte[] dest, int offset) {
-    long e = entry(index);
+    entry(index);
     Objects.checkFromIndexSize(offset, pageSize, dest.length);
+    if (version == VERSION_1) {
+      decode(index, dest, offset, null); // no chains: nothing to cache
+      return;
+    }
+    Buffers buf = BUFFERS.get();
+    int start = index;
+    boolean cached = false;
+    while (isDelta(start)) { // a delta is never entry 0 (checked at open)
+      start--;
+      if (buf.lastId == id && buf.lastEntry == start) {
+        cached = true;
+        break;
+      }
+    }
+    if (cached) {
+      System.arraycopy(buf.last, 0, dest, offset, pageSize);
+      start++;
+    }
+    for (int i = start; i <= index; i++) {
+      decode(i, dest, offset, buf);
+    }
+    if (index + 1 < pageCount && isDelta(index + 1)) { // the next entry of a chain may follow
+      System.arraycopy(dest, offset, buf.last, 0, pageSize);
+      buf.lastId = id;
+      buf.lastEntry = index;
+    }
+  }
+
+  /**
+   * Decodes entry {@code index} into {@code dest}: its whole image, or, for a delta, {@code dest}
+   * (holding the previous entry's image) XOR the decoded block.
+   */
+  private void decode(int index, byte[] dest, int offset, Buffers buf) {
+    long e = entry(index);
     int length = bytes.i32(e + IE_STORED_LENGTH);
     long at = bodyStart + bytes.i64(e + IE_BODY_OFFSET);
+    boolean delta = isDelta(index);
     if (length == pageSize) { // raw: always so without compression, and LZ4's escape
       bytes.get(at, dest, offset, pageSize);
       return;
     }
+    if (buf == null) {
+      buf = BUFFERS.get();
+    }
+    byte[] out = delta ? buf.delta : dest;
+    int outOffset = delta ? 0 : offset;
     int n;
     try {
       byte[] array = bytes.array();
       if (array != null) {
-        n = LZ4.decompress(array, (int) at, length, dest, offset, pageSize);
+        n = LZ4.decompress(array, (int) at, length, out, outOffset, pageSize);
       } else {
-        byte[] scratch = SCRATCH.get();
-        bytes.get(at, scratch, 0, length);
-        n = LZ4.decompress(scratch, 0, length, dest, offset, pageSize);
+        bytes.get(at, buf.stored, 0, length);
+        n = LZ4.decompress(buf.stored, 0, length, out, outOffset, pageSize);
       }
     } catch (LZ4Exception ex) {
       throw new CorruptSegmentException(
@@ -572,6 +698,9 @@ public final class SegmentReader implements Closeable {
           pageSize,
           n);
     }
+    if (delta) {
+      xor(dest, offset, buf.delta, 0, dest, offset, pageSize);
+    }
   }
 
   /** Decompresses the i-th image into a new array of page-size bytes. */
@@ -583,9 +712,9 @@ public final class SegmentReader implements Closeable {
 
   /**
    * Decodes every page image once (discarding the result), so that nothing can fail later: call
-   * before applying pages in place one by one.
+   * before applying pages in place one by one. One decode per entry (chains are read in order).
    *
-   * @throws CorruptSegmentException if any LZ4 block is malformed
+   * @throws CorruptSegmentException if any LZ4 block (whole or delta) is malformed
    */
   public void verifyPages() {
     if (compression == Compression.NONE) {

@@ -13,9 +13,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,9 +32,19 @@ import java.util.Objects;
  * and {@code addCommit(...)}, then {@code finishTo(file)} or {@code finish()}.
  *
  * <p>Page images are compressed as they are added, so the spool holds the stored form and the final
- * write only copies. Memory use is about 40 bytes per page image plus one page buffer and a spool
- * buffer that grows from 64 KiB to 4 MiB; the images themselves live in the spool file, which is
- * created only when the stored images outgrow the buffer (a small segment never touches the disk before {@link #finishTo}).
+ * write only copies. Memory use is about 45 bytes per page image plus one page buffer, a spool
+ * buffer that grows from 64 KiB to 4 MiB, and at most 8 MiB of delta base images; the images
+ * themselves live in the spool file, which is created only when the stored images outgrow the
+ * buffer (a small segment never touches the disk before {@link #finishTo}).
+ *
+ * <p>Deltas (SPEC.md 2.4, 2.5; incremental LZ4 segments only): the writer keeps, for recently
+ * written pages, a copy of the page's image from the latest earlier commit (the base), and stores
+ * a later image of that page as an LZ4 block of (image XOR base) when that block is at most 1/16
+ * of the page or shorter than the whole stored form (SPEC.md 2.5). The base is always the image of the entry that precedes the new one in
+ * the page index: a page written twice by one transaction is compared with the earlier commit's
+ * image both times, and an image dropped at {@link #addCommit} never becomes a base. Bases are
+ * kept for the most recently written pages within the memory bound; an image whose page has none
+ * is stored whole. A segment with at least one delta is written as format v2, any other as v1.
  *
  * <p>Images of a page beyond the database size of the commit that wrote them are dropped at {@link
  * #addCommit}: SQLite may spill such frames to the WAL before a commit that truncates the database,
@@ -50,6 +63,9 @@ public final class SegmentWriter implements Closeable {
 
   private static final int SPOOL_BUFFER_INITIAL = 64 << 10;
 
+  /** Memory for delta base images (each page size bytes), per writer. */
+  static final long DELTA_BASE_BYTES = 8 << 20;
+
   private final SegmentKind kind;
   private final int level;
   private final int pageSize;
@@ -67,6 +83,16 @@ public final class SegmentWriter implements Closeable {
   private final List<CommitRecord> commits = new ArrayList<>();
   private final Map<Long, Integer> currentCommitPages = new HashMap<>();
 
+  /** Whether images may be stored as deltas: incremental, LZ4, room for at least two images. */
+  private final boolean deltas;
+  /** Pages with a base image or an image of the current commit kept, least recently used first. */
+  private final LinkedHashMap<Long, Tracked> tracked = new LinkedHashMap<>(64, 0.75f, true);
+  /** Tracked pages written by the current commit. */
+  private final List<Tracked> touched = new ArrayList<>();
+  private final ArrayDeque<byte[]> spareImages = new ArrayDeque<>();
+  private final int maxImages;
+  private int images; // page-size arrays allocated for bases and current images
+
   // One entry per page image added: parallel growable arrays.
   private int count;
   private long[] pageNumbers = new long[64];
@@ -74,6 +100,8 @@ public final class SegmentWriter implements Closeable {
   private long[] spoolOffsets = new long[64];
   private int[] lengths = new int[64];
   private int[] crcs = new int[64];
+  private byte[] flags = new byte[64];
+  private int[] baseEntries = new int[64]; // entry a delta was computed against, or -1
   private int live; // entries not replaced or dropped (length >= 0)
   private long pageBytes;
   private boolean closed;
@@ -87,7 +115,9 @@ public final class SegmentWriter implements Closeable {
       long checksumBefore,
       Compression compression,
       Path spoolDir,
-      int spoolBufferBytes) {
+      int spoolBufferBytes,
+      long deltaBaseBytes,
+      boolean reference) {
     this.kind = kind;
     this.level = level;
     this.pageSize = pageSize;
@@ -97,7 +127,10 @@ public final class SegmentWriter implements Closeable {
     this.spoolDir = spoolDir;
     this.spoolLimit = Math.max(spoolBufferBytes, pageSize);
     this.spoolBuffer = ByteBuffer.allocate(Math.min(spoolLimit, Math.max(SPOOL_BUFFER_INITIAL, pageSize)));
-    this.storer = new SegmentEncoder.PageStorer(compression, pageSize);
+    this.storer = new SegmentEncoder.PageStorer(compression, pageSize, reference);
+    this.maxImages = (int) Math.min(Integer.MAX_VALUE, deltaBaseBytes / pageSize);
+    this.deltas =
+        kind == SegmentKind.INCREMENTAL && compression == Compression.LZ4 && maxImages >= 2;
   }
 
   /**
@@ -121,10 +154,23 @@ public final class SegmentWriter implements Closeable {
       Compression compression,
       Path spoolDir) {
     return create(
-        kind, level, pageSize, firstTxid, checksumBefore, compression, spoolDir, SPOOL_BUFFER);
+        kind,
+        level,
+        pageSize,
+        firstTxid,
+        checksumBefore,
+        compression,
+        spoolDir,
+        SPOOL_BUFFER,
+        DELTA_BASE_BYTES,
+        false);
   }
 
-  /** As above with a given spool buffer size; tests use small buffers to exercise spilling. */
+  /**
+   * As above with a given spool buffer size (tests use small buffers to exercise spilling), memory
+   * bound for delta base images (tests exceed it; below two pages no delta is written) and, if
+   * {@code reference}, the reference LZ4 compressor (golden vectors, SPEC.md 2.5).
+   */
   static SegmentWriter create(
       SegmentKind kind,
       int level,
@@ -133,7 +179,9 @@ public final class SegmentWriter implements Closeable {
       long checksumBefore,
       Compression compression,
       Path spoolDir,
-      int spoolBufferBytes) {
+      int spoolBufferBytes,
+      long deltaBaseBytes,
+      boolean reference) {
     SegmentCodec.checkHeader(kind, level, pageSize, firstTxid, checksumBefore);
     Objects.requireNonNull(compression, "compression");
     Objects.requireNonNull(spoolDir, "spoolDir");
@@ -141,7 +189,16 @@ public final class SegmentWriter implements Closeable {
       throw new IllegalArgumentException("spool directory " + spoolDir + " is not a directory");
     }
     return new SegmentWriter(
-        kind, level, pageSize, firstTxid, checksumBefore, compression, spoolDir, spoolBufferBytes);
+        kind,
+        level,
+        pageSize,
+        firstTxid,
+        checksumBefore,
+        compression,
+        spoolDir,
+        spoolBufferBytes,
+        deltaBaseBytes,
+        reference);
   }
 
   private long nextTxid() {
@@ -151,7 +208,8 @@ public final class SegmentWriter implements Closeable {
   /**
    * Adds a page image written by commit {@code txid} (which must be the commit being built, i.e.
    * the TXID after the last {@link #addCommit}). A second image of the same page for the same TXID
-   * replaces the first (a transaction may write a page twice in the WAL).
+   * replaces the first (a transaction may write a page twice in the WAL). The image is compressed
+   * (and compared with its delta base, if any) before this returns; {@code data} is not kept.
    *
    * @param pageNumber 1-based page number, at most 2^32-1
    * @param data buffer holding the image at {@code data[offset, offset + pageSize)}
@@ -192,7 +250,8 @@ public final class SegmentWriter implements Closeable {
     if (count == MAX_COUNT) {
       throw new IllegalStateException("a segment holds at most " + MAX_COUNT + " page images");
     }
-    storer.store(data, offset);
+    Tracked t = deltas ? tracked.get(pageNumber) : null;
+    storer.store(data, offset, t == null ? null : t.base, 0);
     long at = spoolWrite(storer.array(), storer.offset(), storer.length());
     Integer previous = currentCommitPages.put(pageNumber, count);
     if (previous != null) {
@@ -206,9 +265,112 @@ public final class SegmentWriter implements Closeable {
     spoolOffsets[count] = at;
     lengths[count] = storer.length();
     crcs[count] = storer.crc();
+    flags[count] = storer.delta() ? (byte) SegmentFormat.ENTRY_DELTA : 0;
+    baseEntries[count] = storer.delta() ? t.baseEntry : -1;
+    if (deltas) {
+      keepImage(pageNumber, t, data, offset, count);
+    }
     count++;
     live++;
     pageBytes += pageSize;
+  }
+
+  /** A page whose latest image may serve as the next commit's delta base. */
+  private static final class Tracked {
+    final long page;
+    byte[] base; // image of entry baseEntry, from an earlier commit; null if none
+    int baseEntry = -1;
+    byte[] current; // copy of the current commit's latest image of the page, or null
+    int lastEntry = -1; // the current commit's latest entry of the page
+    boolean touched; // in the list of pages the current commit wrote
+    boolean evicted; // removed to make room; ignored at commit
+
+    Tracked(long page) {
+      this.page = page;
+    }
+  }
+
+  /** Copies entry {@code entry}'s image as the page's next base, memory permitting. */
+  private void keepImage(long pageNumber, Tracked t, byte[] data, int offset, int entry) {
+    if (t == null) {
+      byte[] a = takeImage(pageNumber);
+      if (a == null) {
+        return; // no room: the next image of this page is stored whole
+      }
+      t = new Tracked(pageNumber);
+      t.current = a;
+      tracked.put(pageNumber, t);
+    } else if (t.current == null) {
+      t.current = takeImage(pageNumber);
+    }
+    if (t.current != null) {
+      System.arraycopy(data, offset, t.current, 0, pageSize);
+    }
+    t.lastEntry = entry;
+    if (!t.touched) {
+      t.touched = true;
+      touched.add(t);
+    }
+  }
+
+  /**
+   * A page-size array: a spare one, a new one within the memory bound, or one taken from the least
+   * recently written other page (which then has no base); null if none can be had.
+   */
+  private byte[] takeImage(long forPage) {
+    byte[] a = spareImages.poll();
+    if (a != null) {
+      return a;
+    }
+    if (images < maxImages) {
+      images++;
+      return new byte[pageSize];
+    }
+    for (Iterator<Tracked> it = tracked.values().iterator(); it.hasNext(); ) {
+      Tracked victim = it.next();
+      if (victim.page != forPage) {
+        it.remove();
+        victim.evicted = true;
+        release(victim.base);
+        release(victim.current);
+        victim.base = null;
+        victim.current = null;
+        return spareImages.poll();
+      }
+    }
+    return null;
+  }
+
+  private void release(byte[] image) {
+    if (image != null) {
+      spareImages.push(image);
+    }
+  }
+
+  /**
+   * After a commit: each page it wrote gets the commit's kept image as its base; a page whose image
+   * was dropped keeps its earlier base (still the previous entry of the page); a page whose image
+   * could not be copied has none.
+   */
+  private void rotateBases() {
+    for (Tracked t : touched) {
+      t.touched = false;
+      if (t.evicted) {
+        continue;
+      }
+      if (lengths[t.lastEntry] < 0) { // dropped beyond the database size
+        release(t.current);
+      } else {
+        release(t.base);
+        t.base = t.current;
+        t.baseEntry = t.lastEntry;
+      }
+      t.current = null;
+      if (t.base == null) {
+        tracked.remove(t.page);
+      }
+    }
+    touched.clear();
   }
 
   /**
@@ -234,12 +396,20 @@ public final class SegmentWriter implements Closeable {
       }
     }
     currentCommitPages.clear();
+    if (deltas) {
+      rotateBases();
+    }
     commits.add(commit);
   }
 
   /** Number of commits added so far. */
   public int commitCount() {
     return commits.size();
+  }
+
+  /** Page-size arrays allocated for delta bases so far (tests of the memory bound). */
+  int deltaImagesAllocated() {
+    return images;
   }
 
   /** Bytes of page data (uncompressed, page size times images kept) added so far. */
@@ -311,6 +481,7 @@ public final class SegmentWriter implements Closeable {
     long[] sortedTxids = new long[live];
     int[] sortedLengths = new int[live];
     int[] sortedCrcs = new int[live];
+    byte[] sortedFlags = new byte[live];
     for (int j = 0; j < live; j++) {
       int i = (int) (keys[j] & 0xFFFF_FFFFL);
       order[j] = i;
@@ -318,6 +489,16 @@ public final class SegmentWriter implements Closeable {
       sortedTxids[j] = txids[i];
       sortedLengths[j] = lengths[i];
       sortedCrcs[j] = crcs[i];
+      sortedFlags[j] = flags[i];
+      // A reader decodes a delta against the previous index entry: it must be the base used.
+      if (flags[i] != 0 && (j == 0 || order[j - 1] != baseEntries[i])) {
+        throw new IllegalStateException(
+            "internal error: the delta of page "
+                + pageNumbers[i]
+                + " at TXID "
+                + txids[i]
+                + " does not follow its base entry");
+      }
     }
     if (kind == SegmentKind.SNAPSHOT) {
       long dbSize = commits.get(0).dbSizePages();
@@ -346,6 +527,7 @@ public final class SegmentWriter implements Closeable {
         sortedTxids,
         sortedLengths,
         sortedCrcs,
+        sortedFlags,
         (j, o) -> {
           int i = order[j];
           long pos = spoolOffsets[i];
@@ -405,6 +587,8 @@ public final class SegmentWriter implements Closeable {
       spoolOffsets = Arrays.copyOf(spoolOffsets, n);
       lengths = Arrays.copyOf(lengths, n);
       crcs = Arrays.copyOf(crcs, n);
+      flags = Arrays.copyOf(flags, n);
+      baseEntries = Arrays.copyOf(baseEntries, n);
     }
   }
 

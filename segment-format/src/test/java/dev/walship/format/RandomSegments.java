@@ -7,12 +7,19 @@ import java.util.SplittableRandom;
 
 /**
  * Seeded generator of valid segments for property tests. Page images mix compressible (mostly zero,
- * repeated runs) and incompressible (random) content so both stored forms of LZ4 occur.
+ * repeated runs) and incompressible (random) content so both stored forms of LZ4 occur, and later
+ * images of a page are often small edits of its previous one (as a row insert makes), so delta
+ * chains occur.
  */
 final class RandomSegments {
   static final int[] PAGE_SIZES = {512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
 
   private RandomSegments() {}
+
+  /** Page index order: page number, then TXID. */
+  static final java.util.Comparator<PageVersion> INDEX_ORDER =
+      java.util.Comparator.comparingLong(PageVersion::pageNumber)
+          .thenComparingLong(PageVersion::txid);
 
   /** A random valid segment; the same seed always gives the same segment. */
   static Segment generate(long seed) {
@@ -46,6 +53,7 @@ final class RandomSegments {
     long time = r.nextLong(1L << 42);
     List<CommitRecord> commits = new ArrayList<>();
     List<PageVersion> pages = new ArrayList<>();
+    java.util.Map<Long, byte[]> latest = new java.util.HashMap<>();
     for (int c = 0; c < commitCount; c++) {
       long txid = firstTxid + c;
       if (r.nextInt(3) == 0) {
@@ -55,16 +63,15 @@ final class RandomSegments {
       long[] chosen =
           touched == 0 ? new long[0] : r.longs(touched, 1, dbSize + 1).distinct().toArray();
       for (long p : chosen) {
-        pages.add(new PageVersion(p, txid, page(r, pageSize)));
+        byte[] before = latest.get(p);
+        byte[] data = before != null && r.nextInt(3) != 0 ? edit(r, before) : page(r, pageSize);
+        latest.put(p, data);
+        pages.add(new PageVersion(p, txid, data));
       }
       time += r.nextInt(1000);
       commits.add(new CommitRecord(txid, time, dbSize, r.nextLong()));
     }
-    pages.sort(
-        (a, b) ->
-            a.pageNumber() != b.pageNumber()
-                ? Long.compare(a.pageNumber(), b.pageNumber())
-                : Long.compare(a.txid(), b.txid()));
+    pages.sort(INDEX_ORDER);
     return new Segment(
         SegmentKind.INCREMENTAL,
         level,
@@ -74,6 +81,19 @@ final class RandomSegments {
         r.nextLong(),
         commits,
         pages);
+  }
+
+  /** A copy of {@code page} with one to four runs of 1..120 random bytes changed. */
+  static byte[] edit(SplittableRandom r, byte[] page) {
+    byte[] data = page.clone();
+    for (int runs = 1 + r.nextInt(4); runs > 0; runs--) {
+      int len = 1 + r.nextInt(120);
+      int at = r.nextInt(data.length - len);
+      for (int i = 0; i < len; i++) {
+        data[at + i] = (byte) r.nextInt();
+      }
+    }
+    return data;
   }
 
   static byte[] page(SplittableRandom r, int pageSize) {
@@ -92,10 +112,19 @@ final class RandomSegments {
     return data;
   }
 
-  /** Feeds {@code s} to a SegmentWriter, adding each commit's pages in a shuffled order. */
+  /**
+   * Feeds {@code s} to a SegmentWriter, adding each commit's pages in a shuffled order, some
+   * written twice (the first image a throwaway), and some images beyond the commit's database size
+   * (which the writer drops).
+   */
   static void feed(Segment s, SegmentWriter w, long seed) {
     Random r = new Random(seed);
     for (CommitRecord c : s.commits()) {
+      if (c.dbSizePages() < 100 && r.nextInt(4) == 0) { // spilled before a truncating commit
+        byte[] junk = new byte[s.pageSize()];
+        r.nextBytes(junk);
+        w.addPage(c.dbSizePages() + 1 + r.nextInt(3), c.txid(), junk, 0);
+      }
       List<PageVersion> mine = new ArrayList<>();
       for (PageVersion p : s.pages()) {
         if (p.txid() == c.txid()) {

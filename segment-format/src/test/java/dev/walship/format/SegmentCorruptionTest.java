@@ -25,7 +25,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class SegmentCorruptionTest {
 
-  /** Small valid segments: incremental with several commits, a snapshot, a zero-page commit. */
+  /**
+   * Small valid segments: incremental with several commits, a snapshot, a zero-page commit (v1),
+   * and a v2 segment with delta chains, a rewritten and a dropped image.
+   */
   static Stream<Arguments> smallSegments() {
     List<Arguments> out = new ArrayList<>();
     for (Compression c : Compression.values()) {
@@ -33,7 +36,20 @@ class SegmentCorruptionTest {
       out.add(Arguments.of("snapshot-" + c, SegmentCodec.encode(snapshot(), c)));
       out.add(Arguments.of("no-pages-" + c, SegmentCodec.encode(noPages(), c)));
     }
+    out.add(Arguments.of("deltas-LZ4", deltas()));
     return out.stream();
+  }
+
+  /**
+   * A v2 segment, entries (2,0x30) (2,0x31)d (2,0x32)d (2,0x33)d (3,0x30) (3,0x32)d (d: delta;
+   * {@link GoldenVectors#deltaRewriteDrop()}).
+   */
+  static byte[] deltas() {
+    byte[] b =
+        SegmentCodec.encode(
+            GoldenVectors.segmentOf(GoldenVectors.deltaRewriteDrop()), Compression.LZ4);
+    assertEquals(VERSION_2, ByteBuffer.wrap(b).getShort(OFF_VERSION));
+    return b;
   }
 
   static Segment incremental() {
@@ -201,7 +217,7 @@ class SegmentCorruptionTest {
     }
     for (int e = 0; e < 4; e++) {
       for (int i = 0; i < 4; i++) {
-        reserved.add(indexEntry(valid, e) + IE_RESERVED + i);
+        reserved.add(indexEntry(valid, e) + IE_FLAGS + i); // v1: no entry flags
       }
     }
     int metaEnd = indexEntry(valid, 4);
@@ -213,6 +229,78 @@ class SegmentCorruptionTest {
           assertRejected(
               CorruptSegmentException.class, valid, b -> b.put(at, (byte) 0x40), "reserved");
       assertEquals(at, e.offset(), e.getMessage());
+    }
+    byte[] v2 = deltas();
+    for (int e = 0; e < 6; e++) {
+      for (int i = 0; i < 3; i++) {
+        int at = indexEntry(v2, e) + IE_RESERVED + i;
+        CorruptSegmentException x =
+            assertRejected(
+                CorruptSegmentException.class, v2, b -> b.put(at, (byte) 0x40), "reserved");
+        assertEquals(at, x.offset(), x.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void deltaRulesAreEnforced() {
+    byte[] v2 = deltas();
+    Class<CorruptSegmentException> c = CorruptSegmentException.class;
+    for (int bad : new int[] {2, 3, 0x80, 0xFF}) {
+      assertRejected(
+          c, v2, b -> b.put(indexEntry(v2, 1) + IE_FLAGS, (byte) bad), "flags of page index entry 1");
+    }
+    // the first entry, and an entry after another page's, cannot be deltas
+    assertRejected(c, v2, b -> b.put(indexEntry(v2, 0) + IE_FLAGS, (byte) 1), "delta flag");
+    assertRejected(c, v2, b -> b.put(indexEntry(v2, 4) + IE_FLAGS, (byte) 1), "same page");
+    // a v1 segment cannot hold one: the byte is reserved there
+    assertRejected(c, v2, b -> b.putShort(OFF_VERSION, (short) VERSION_1), "reserved");
+    // v2 needs at least one delta
+    byte[] v1 = SegmentCodec.encode(incremental(), Compression.LZ4);
+    assertEquals(VERSION_1, ByteBuffer.wrap(v1).getShort(OFF_VERSION));
+    assertRejected(
+        c, v1, b -> b.putShort(OFF_VERSION, (short) VERSION_2), "version 2 without a delta");
+    // deltas need LZ4: entries (1,7) (1,9) of the uncompressed incremental segment
+    byte[] none = SegmentCodec.encode(incremental(), Compression.NONE);
+    assertRejected(
+        c,
+        none,
+        b -> {
+          b.putShort(OFF_VERSION, (short) VERSION_2);
+          b.put(indexEntry(none, 1) + IE_FLAGS, (byte) 1);
+        },
+        "deltas need compression 1");
+    // a delta is an LZ4 block, never raw. In the chain vector, entry 9 is page 3 at 0x23 stored
+    // raw (random bytes) and entry 8 is page 3 at 0x21.
+    byte[] chain = GoldenVectorsTest.committedUnchecked("v2", "delta-chain-lz4");
+    assertEquals(512, ByteBuffer.wrap(chain).getInt(indexEntry(chain, 9) + IE_STORED_LENGTH));
+    assertRejected(
+        c, chain, b -> b.put(indexEntry(chain, 9) + IE_FLAGS, (byte) 1), "a delta is an LZ4 block");
+  }
+
+  @Test
+  void malformedDeltaBlockFailsOnReadNeverPartially() {
+    byte[] bad = deltas();
+    ByteBuffer buf = ByteBuffer.wrap(bad);
+    int e = indexEntry(bad, 2); // (2,0x32), a delta in the middle of page 2's chain
+    int len = buf.getInt(e + IE_STORED_LENGTH);
+    int at = indexEntry(bad, 6) + META_CHECK_SIZE + (int) buf.getLong(e + IE_BODY_OFFSET);
+    for (int i = 0; i < len; i++) {
+      bad[at + i] = (byte) 0xFF;
+    }
+    reseal(bad);
+    try (SegmentReader r = SegmentReader.open(bad, "s")) {
+      assertTrue(r.isDelta(2));
+      r.readPage(1);
+      r.readPage(4);
+      r.readPage(5);
+      for (int i : new int[] {2, 3}) { // the entry and the one decoded through it
+        CorruptSegmentException x =
+            assertThrows(CorruptSegmentException.class, () -> r.readPage(i));
+        assertTrue(x.getMessage().contains("LZ4 block of entry 2"), x.getMessage());
+      }
+      assertThrows(CorruptSegmentException.class, r::verifyPages);
+      assertThrows(CorruptSegmentException.class, r::toSegment);
     }
   }
 
@@ -226,12 +314,12 @@ class SegmentCorruptionTest {
   @Test
   void unsupportedVersionIsTypedEvenWithoutValidChecksums() {
     byte[] valid = SegmentCodec.encode(incremental(), Compression.NONE);
-    for (int v : new int[] {0, 2, 0xFFFF}) {
+    for (int v : new int[] {0, 3, 0xFFFF}) {
       byte[] b = valid.clone();
       ByteBuffer.wrap(b).putShort(OFF_VERSION, (short) v);
       UnsupportedFormatVersionException e =
           assertThrows(UnsupportedFormatVersionException.class, () -> SegmentCodec.decode(b, "s"));
-      assertTrue(e.getMessage().contains("expected 1, found " + v), e.getMessage());
+      assertTrue(e.getMessage().contains("expected 1 or 2, found " + v), e.getMessage());
       assertRejected(
           UnsupportedFormatVersionException.class,
           valid,

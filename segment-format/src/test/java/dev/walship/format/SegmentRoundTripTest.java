@@ -57,7 +57,9 @@ class SegmentRoundTripTest {
               s.checksumBefore(),
               compression,
               tmp,
-              spoolBuffer)) {
+              spoolBuffer,
+              SegmentWriter.DELTA_BASE_BYTES,
+              false)) {
         RandomSegments.feed(s, w, seed);
         assertEquals(s.commits().size(), w.commitCount());
         assertEquals((long) s.pages().size() * s.pageSize(), w.pageBytes());

@@ -2,6 +2,7 @@ package dev.walship.format;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,6 +25,12 @@ class SpecConformanceTest {
     for (Map.Entry<String, GoldenVectors.Vector> e : GoldenVectors.vectors().entrySet()) {
       byte[] bytes = GoldenVectorsTest.committed(e.getKey());
       checkAgainstSpec(bytes, e.getValue().segment(), e.getValue().compression());
+      assertEquals(1, ByteBuffer.wrap(bytes).getShort(8));
+    }
+    for (Map.Entry<String, GoldenVectors.Capture> e : GoldenVectors.v2Captures().entrySet()) {
+      byte[] bytes = GoldenVectorsTest.committed("v2", e.getKey());
+      checkAgainstSpec(bytes, GoldenVectors.segmentOf(e.getValue()), Compression.LZ4);
+      assertEquals(2, ByteBuffer.wrap(bytes).getShort(8));
     }
   }
 
@@ -42,7 +49,8 @@ class SpecConformanceTest {
     // 2.2 Header
     assertArrayEquals(
         new byte[] {0x57, 0x53, 0x45, 0x47, 0x0D, 0x0A, 0x1A, 0x0A}, Arrays.copyOf(bytes, 8));
-    assertEquals(1, b.getShort(8));
+    short version = b.getShort(8);
+    assertTrue(version == 1 || version == 2, "version " + version);
     assertEquals(0, b.getShort(10));
     assertEquals(s.kind() == SegmentKind.SNAPSHOT ? 1 : 0, b.get(12));
     assertEquals(s.level(), b.get(13) & 0xFF);
@@ -79,6 +87,8 @@ class SpecConformanceTest {
     // 2.4 Page index and 2.5 bodies
     long offset = 0;
     byte[] page = new byte[s.pageSize()];
+    byte[] previous = null;
+    int deltas = 0;
     for (int i = 0; i < p; i++) {
       int e = 128 + 32 * c + 32 * i;
       PageVersion v = s.pages().get(i);
@@ -87,9 +97,26 @@ class SpecConformanceTest {
       assertEquals(v.txid(), b.getLong(e + 8));
       assertEquals(offset, b.getLong(e + 16));
       assertEquals(crc(bytes, bodyStart + (int) offset, stored), b.getInt(e + 24));
-      assertEquals(0, b.getInt(e + 28));
+      int entryFlags = b.get(e + 28);
+      assertEquals(0, b.get(e + 29) | b.getShort(e + 30), "reserved bytes 29-31");
+      boolean delta = entryFlags == 1;
+      assertTrue(entryFlags == 0 || (delta && version == 2), "entry flags " + entryFlags);
       int at = bodyStart + (int) offset;
-      if (stored == s.pageSize()) { // raw
+      if (delta) { // an LZ4 block of (image XOR the previous entry's image, same page)
+        assertEquals(Compression.LZ4, compression);
+        assertTrue(i > 0 && s.pages().get(i - 1).pageNumber() == v.pageNumber());
+        assertTrue(stored < s.pageSize());
+        byte[] x = new byte[s.pageSize()];
+        int n =
+            LZ4Factory.safeInstance()
+                .safeDecompressor()
+                .decompress(bytes, at, stored, x, 0, s.pageSize());
+        assertEquals(s.pageSize(), n);
+        for (int k = 0; k < x.length; k++) {
+          page[k] = (byte) (previous[k] ^ x[k]);
+        }
+        deltas++;
+      } else if (stored == s.pageSize()) { // raw
         System.arraycopy(bytes, at, page, 0, stored);
       } else { // an LZ4 block decoding to exactly one page
         assertEquals(Compression.LZ4, compression);
@@ -100,9 +127,11 @@ class SpecConformanceTest {
         assertEquals(s.pageSize(), n);
       }
       assertArrayEquals(v.data(), page);
+      previous = page.clone();
       offset += stored;
     }
     assertEquals(bodyLength, offset);
+    assertEquals(version == 2, deltas > 0, "version 2 if and only if a delta entry");
     // 2.6 Metadata check, 2.7 Trailer
     assertEquals(crc(bytes, 0, m), b.getInt(m));
     assertEquals(0, b.getInt(m + 4));
