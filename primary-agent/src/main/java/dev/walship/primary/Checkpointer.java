@@ -84,6 +84,8 @@ public final class Checkpointer {
   private final LongSupplier nanoTime;
   private boolean attempted;
   private long lastAttemptNanos;
+  /** Whether the checkpoint under way truncates: the WAL held truncatePages when it started. */
+  private boolean truncateDecided;
   /** How long the last barrier was held (ns). */
   private long lastHeldNanos;
   private long passiveCount;
@@ -251,8 +253,9 @@ public final class Checkpointer {
    * {@link #MAX_SPACING_NANOS}. The app's writers wait while the barrier is held, and SQLite's busy
    * handler sleeps 1, 2, 5, 10, 15 ms... so they lose more than that: at full speed a barrier
    * holds 10-40 ms (its fsyncs wait behind the WAL's writeback), and one a second cost the app
-   * several percent. Spaced so, barriers take at most about 1% of the time. Below three quarters
-   * of the TRUNCATE threshold only, so the WAL still restarts in place instead of reaching it.
+   * several percent. Spaced so, barriers take at most about 1% of the time. Below half the
+   * TRUNCATE threshold only, so the WAL still restarts in place instead of reaching it (a
+   * TRUNCATE drops the WAL's page cache, which {@link WalPreallocator} then has to refill).
    */
   static long spacingNanos(long intervalNanos, long lastHeldNanos) {
     return Math.max(intervalNanos, Math.min(MAX_SPACING_NANOS, lastHeldNanos * BARRIER_SPACING));
@@ -271,7 +274,7 @@ public final class Checkpointer {
    * generation did not complete (an app reader held an old snapshot, the writer was busy), by
    * another half threshold since then — so a blocked checkpoint does not take the barrier on
    * every poll — and, below the TRUNCATE threshold, if the last barrier attempt is at least the
-   * interval ago, and below three quarters of it, at least {@link #spacingNanos} ago.
+   * interval ago, and below half of it, at least {@link #spacingNanos} ago.
    */
   public boolean due() {
     long frames = capturer.walFrames();
@@ -281,7 +284,7 @@ public final class Checkpointer {
     long since = nanoTime.getAsLong() - lastAttemptNanos;
     if (attempted && frames < truncatePages
         && (since < intervalNanos
-            || frames < truncatePages * 3 / 4 && since < spacingNanos(intervalNanos, lastHeldNanos))) {
+            || frames < truncatePages / 2 && since < spacingNanos(intervalNanos, lastHeldNanos))) {
       return false;
     }
     WalHeader gen = capturer.walGeneration();
@@ -307,7 +310,7 @@ public final class Checkpointer {
   public Outcome maybeCheckpoint(BooleanSupplier mayStart, Runnable cut, Runnable prepare,
       DurableFlush flush) {
     if (barrierWaitSinceNanos >= 0) {
-      Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flush);
+      Outcome o = underBarrier(truncateDecided, flush);
       if (o == Outcome.SKIPPED_BUSY
           && nanoTime.getAsLong() - barrierWaitSinceNanos < BARRIER_WAIT_NANOS) {
         return Outcome.WAITING_FOR_WRITER;
@@ -318,6 +321,10 @@ public final class Checkpointer {
     if (!due() || !mayStart.getAsBoolean()) {
       return Outcome.NOT_NEEDED;
     }
+    // Decided now, not under the barrier: at full speed the passes below take a second or more,
+    // and a WAL that passes the threshold meanwhile would be truncated, dropping its page cache,
+    // where restarting it in place costs nothing.
+    truncateDecided = capturer.walFrames() >= truncatePages;
     backfillBeforeBarrier(cut);
     catchUp(cut);
     prepare.run();
@@ -328,7 +335,7 @@ public final class Checkpointer {
     // The PASSIVE under the barrier fsyncs the WAL first: flush what the app wrote during the
     // fsyncs above now, so that fsync has only the last milliseconds of frames.
     capturer.syncWal();
-    Outcome o = underBarrier(capturer.walFrames() >= truncatePages, flush);
+    Outcome o = underBarrier(truncateDecided, flush);
     if (o == Outcome.SKIPPED_BUSY) {
       // The app holds SQLite's writer lock. Some drivers hold it between transactions too
       // (sqlite-jdbc with autocommit off and transaction_mode=IMMEDIATE begins the next
