@@ -286,6 +286,7 @@ public final class DatabaseAgent implements AutoCloseable {
             checkpointer.maybeCheckpoint(this::segmentDue, this::cutBetweenPasses,
                 this::flushBeforeBarrier, this::flushUnderBarrier);
         checkpointer.maybePreallocate();
+        capturer.session().holdCheckpointLock(); // no-op while held; see SqliteSession
         ship(!reqs.isEmpty());
         maybeSnapshot();
         maybeRetain();

@@ -1,6 +1,12 @@
 package dev.walship.primary;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -44,6 +50,15 @@ final class SqliteSession implements AutoCloseable {
   private boolean readOpen;
   private boolean barrierOpen;
   private final int barrierTimeoutMillis;
+  /**
+   * The {@code -shm} file, open from the first {@link #holdCheckpointLock} until {@link #close()}
+   * has closed the connections: closing any descriptor of it would drop every POSIX lock this
+   * process holds on it, the read marks of SQLite's own connections (the pin) included.
+   */
+  private FileChannel shm;
+  /** SQLite's checkpoint lock, held by the agent between its own checkpoints; null if not held. */
+  private FileLock checkpointLock;
+
   /** The barrier connection's current busy timeout. */
   private int barrierWaitMillis;
 
@@ -212,11 +227,104 @@ final class SqliteSession implements AutoCloseable {
     }
   }
 
-  /** Runs {@code PRAGMA wal_checkpoint(mode)} on the checkpoint connection. */
+  /**
+   * Takes SQLite's checkpoint lock for the agent if it is free, and keeps it until the agent's own
+   * next checkpoint (no-op while held). The unix VFS keeps its WAL-index locks as POSIX locks on
+   * bytes of the {@code -shm} file, from offset 120; the checkpoint lock is the second (byte 121),
+   * and every checkpoint takes it exclusively before anything else, or reports busy at once.
+   *
+   * <p>Why: while the agent pins the WAL, a WAL generation outgrows 1,000 frames, so the app's
+   * autocheckpoint tries a checkpoint after <em>every</em> commit (without the agent, once per
+   * 1,000): each try took the checkpoint lock, probed the read marks and dropped the lock, three
+   * or four more {@code fcntl} calls per commit for nothing (the agent's mark leaves it nothing
+   * to copy). Held by the agent, each try is one refused call. Nothing is lost to the app: the
+   * agent checkpoints for it. An app's own {@code PRAGMA wal_checkpoint} reports busy (it did
+   * already, see the README).
+   *
+   * <p>POSIX locks belong to the process, not to the descriptor: SQLite's connections in this
+   * process still take the lock when the agent checkpoints (their unlock also drops the agent's
+   * hold, so {@link #checkpoint} releases it first and takes it again after), and the file is
+   * never closed while a connection is open.
+   *
+   * @return true if the agent holds the lock now
+   */
+  boolean holdCheckpointLock() {
+    if (checkpointLock != null) {
+      return true;
+    }
+    if (!HOLD_CHECKPOINT_LOCK || Thread.currentThread().isInterrupted()) {
+      return false; // an interrupted thread would close the channel, and with it every lock
+    }
+    try {
+      if (shm == null) {
+        shm = FileChannel.open(Path.of(db + "-shm"), StandardOpenOption.READ, StandardOpenOption.WRITE);
+      }
+      checkpointLock = shm.tryLock(SHM_LOCK_BASE + CKPT_LOCK, 1, false);
+    } catch (NoSuchFileException e) {
+      return false; // no read transaction has created it yet
+    } catch (IOException | OverlappingFileLockException e) {
+      return false; // the app holds it (it is checkpointing itself); try again later
+    }
+    return checkpointLock != null;
+  }
+
+  /** Releases the checkpoint lock if the agent holds it. */
+  private void dropCheckpointLock() {
+    if (checkpointLock == null) {
+      return;
+    }
+    if (Thread.currentThread().isInterrupted()) {
+      // Releasing on an interrupted thread could close the channel, and with it every lock this
+      // process holds on the file. Left alone: SQLite's own unlock after the checkpoint drops it.
+      checkpointLock = null;
+      return;
+    }
+    try {
+      checkpointLock.release();
+    } catch (IOException e) {
+      throw new PrimaryException("cannot release SQLite's checkpoint lock on " + db, e);
+    } finally {
+      checkpointLock = null;
+    }
+  }
+
+  /** True while the agent holds SQLite's checkpoint lock. */
+  boolean checkpointLockHeld() {
+    return checkpointLock != null;
+  }
+
+  /** Offset of the unix VFS's WAL-index locks in the {@code -shm} file (UNIX_SHM_BASE). */
+  static final long SHM_LOCK_BASE = 120;
+  /** WAL_CKPT_LOCK, the checkpoint lock's index among them. */
+  static final long CKPT_LOCK = 1;
+
+  /**
+   * {@code -Dwalship.holdCheckpointLock=false} turns {@link #holdCheckpointLock} off: a diagnostic
+   * switch for comparing the app's cost with and without it.
+   */
+  static final boolean HOLD_CHECKPOINT_LOCK =
+      !"false".equalsIgnoreCase(System.getProperty("walship.holdCheckpointLock"));
+
+  /**
+   * Runs {@code PRAGMA wal_checkpoint(mode)} on the checkpoint connection, releasing the agent's
+   * hold on the checkpoint lock for it and taking it again after.
+   */
   CheckpointResult checkpoint(String mode) {
     if (!mode.equals("PASSIVE") && !mode.equals("TRUNCATE")) {
       throw new IllegalArgumentException("the agent never runs a " + mode + " checkpoint");
     }
+    boolean held = checkpointLock != null;
+    dropCheckpointLock();
+    try {
+      return runCheckpoint(mode);
+    } finally {
+      if (held) {
+        holdCheckpointLock();
+      }
+    }
+  }
+
+  private CheckpointResult runCheckpoint(String mode) {
     try (Statement s = checkpoint.createStatement();
         ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
       rs.next();
@@ -256,5 +364,14 @@ final class SqliteSession implements AutoCloseable {
     }
     readOpen = false;
     barrierOpen = false;
+    checkpointLock = null; // released with the descriptor, after the connections
+    if (shm != null) {
+      try {
+        shm.close();
+      } catch (IOException e) {
+        // the connections are closed: nothing of ours depends on its locks any more
+      }
+      shm = null;
+    }
   }
 }
