@@ -54,6 +54,16 @@ public final class PrimaryBenchmark {
         lag(dir.resolve("lag-" + interval.toMillis() + ".db"), interval,
             Integer.getInteger("bench.rate", 200), seconds * 2, s3);
       }
+    } finally {
+      deleteTree(dir); // hundreds of megabytes of databases, WALs and spools per run
+    }
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
