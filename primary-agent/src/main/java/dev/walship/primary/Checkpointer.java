@@ -210,11 +210,15 @@ public final class Checkpointer {
   /**
    * Extends the {@code -wal} file ahead of the app's writes when {@link WalPreallocator#due} says
    * so (see {@link WalPreallocator} for why and why it is safe). The write barrier is taken only
-   * if SQLite's writer lock is free right now, and held for one {@code ftruncate}; if the app
-   * holds the lock, the next call tries again. Call after {@link #maybeCheckpoint}, so that a
-   * WAL just truncated is extended again before the app has written much into it.
+   * if SQLite's writer lock is free right now, and held for one small write past the file's end;
+   * if the app holds the lock, the next call tries again. Call after {@link #maybeCheckpoint}, so
+   * that a WAL just truncated is extended again before the app has written much into it. An I/O
+   * error while extending turns preallocation off for this agent (logged): the app then appends,
+   * as without it. Capture thread only.
    *
    * @return true if the file was extended
+   * @throws PrimaryException if the write barrier cannot be taken or released for a reason other
+   *     than the app holding SQLite's writer lock
    */
   public boolean maybePreallocate() {
     int pageSize = capturer.pageSize();
@@ -242,7 +246,10 @@ public final class Checkpointer {
     }
   }
 
-  /** Extensions of the WAL file made by {@link #maybePreallocate()}. */
+  /**
+   * Extensions of the WAL file made by {@link #maybePreallocate()}. Read from other threads
+   * (metrics) without synchronisation: the count may be a moment stale.
+   */
   public long walExtensions() {
     return preallocator.extensions();
   }

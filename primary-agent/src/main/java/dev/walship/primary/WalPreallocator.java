@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
  * the kernel zero-fills each newly allocated page-cache folio before copying the frame in. Measured
  * on this project's 2-core VM (Linux 6.18, ext4), a 1-row-insert app with nothing else running:
  * 15.5 us of CPU per commit while it rewrites a cached WAL, 26-28 us while it appends (37% of its
- * time in the kernel's {@code zero_user_segments}), so 62,000 against 38,000 commits/s. Reading a
- * hole of the extended file into the page cache costs the agent about 0.12 ms per MiB (with 1 MiB
- * reads), and the app's writes then find up-to-date pages.
+ * time in the kernel's {@code zero_user_segments}), so 62,000 against 38,000 commits/s. The agent
+ * reads the hole of the extended file into the page cache instead ({@link #prefault}: 0.5-1.8 s
+ * of its CPU per GiB on that VM, where first-touch page allocation is slow), and the app's writes
+ * then find up-to-date pages.
  *
  * <h2>Safety</h2>
  *
