@@ -74,6 +74,11 @@ public final class DatabaseAgent implements AutoCloseable {
   static final long RETENTION_GAP_MILLIS = 3_600_000;
   /** Set by {@link #flushBeforeBarrier}, cleared by {@link #flushUnderBarrier}. */
   private boolean flushedBeforeBarrier;
+  /**
+   * Spool files cut since {@link #flushBeforeBarrier} fsynced the spool: {@link
+   * #flushUnderBarrier} fsyncs them with its own.
+   */
+  private final List<Path> cutSinceFlush = new java.util.ArrayList<>();
 
   private final DatabaseOptions options;
   private final ObjectStore store;
@@ -477,8 +482,10 @@ public final class DatabaseAgent implements AutoCloseable {
     if (!cut.isEmpty()) {
       lastCutMillis = clock.millis();
     }
+    cut.addAll(cutSinceFlush);
     List<Path> files = flushedBeforeBarrier ? cut : uploader.pendingFiles();
     flushedBeforeBarrier = false;
+    cutSinceFlush.clear();
     if (files.isEmpty()) {
       return () -> { };
     }
@@ -519,6 +526,9 @@ public final class DatabaseAgent implements AutoCloseable {
   private void cutForUpload() {
     for (PendingSegment s : builder.cut()) {
       uploader.submit(s);
+      if (flushedBeforeBarrier) {
+        cutSinceFlush.add(s.file());
+      }
     }
   }
 
@@ -534,6 +544,7 @@ public final class DatabaseAgent implements AutoCloseable {
     }
     builder.fsync(uploader.pendingFiles());
     flushedBeforeBarrier = true;
+    cutSinceFlush.clear();
   }
 
   private synchronized void pause(long millis) {
