@@ -64,7 +64,7 @@ public final class PrimaryCommand implements Callable<Integer> {
       names = "--checkpoint-interval",
       defaultValue = "1s",
       description = "At most one checkpoint (a brief write barrier) per interval, unless the WAL"
-          + " passed --truncate-pages; 0 = whenever --checkpoint-pages is reached (default: ${DEFAULT-VALUE}).")
+          + " passed 128 MiB or --truncate-pages; 0 = whenever --checkpoint-pages is reached (default: ${DEFAULT-VALUE}).")
   String checkpointInterval;
 
   @Option(

@@ -284,6 +284,7 @@ public final class DatabaseAgent implements AutoCloseable {
           lastActiveNanos = System.nanoTime();
         }
         checkpointer.advancePin();
+        checkpointer.syncAhead();
         capturedTxid = capturer.lastTxid();
         // Checkpoint before shipping: under constant load the uploader is idle only between
         // uploads, and the barrier's flush is then a single upload round trip.
@@ -538,7 +539,8 @@ public final class DatabaseAgent implements AutoCloseable {
    * since (milliseconds' worth) to cut and fsync while the app's writers wait.
    */
   private void flushBeforeBarrier() {
-    if (options.syncInterval().isZero() || builder.openPageBytes() > CUT_BEFORE_BARRIER_BYTES) {
+    if (options.syncInterval().isZero() || checkpointer.forcing()
+        || builder.openPageBytes() > CUT_BEFORE_BARRIER_BYTES) {
       cutForUpload();
       lastCutMillis = clock.millis();
     }

@@ -23,7 +23,8 @@ import java.time.Duration;
  *     at most once an hour, objects no restore point inside the window needs are deleted); {@link
  *     Duration#ZERO} = keep everything. Needs a snapshot interval.
  * @param checkpointInterval at most one checkpoint write barrier per interval (the app's writers
- *     wait while it is held), unless the WAL has passed {@code truncatePages}; {@link
+ *     wait while it is held), unless the WAL has passed 128 MiB or {@code truncatePages}
+ *     ({@link Checkpointer#forcePages()}); {@link
  *     Duration#ZERO} = whenever the WAL passes {@code checkpointPages}
  */
 public record DatabaseOptions(

@@ -3,14 +3,9 @@ package dev.walship.primary;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walship.format.Compression;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.InstantSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,35 +19,23 @@ class CheckpointerPinTest {
 
   @Test
   void theReadMarkLeavesZeroOnceTheAppHasWrittenAndTheAppCanThenBackfill() throws Exception {
-    Path db = dir.resolve("app.db");
-    try (Connection app = DriverManager.getConnection("jdbc:sqlite:" + db);
-        Statement s = app.createStatement()) {
-      s.execute("PRAGMA journal_mode=WAL");
-      s.execute("PRAGMA wal_autocheckpoint=0"); // the test checkpoints by hand below
-      s.execute("CREATE TABLE t(x)");
-      s.execute("PRAGMA wal_checkpoint(TRUNCATE)"); // empty WAL: a new reader gets read mark 0
-      SegmentBuilder builder =
-          new SegmentBuilder("app", Files.createDirectories(dir.resolve("spool")), Compression.NONE);
-      try (Capturer capturer = new Capturer(db, builder, InstantSource.system(), 1000)) {
-        capturer.open();
-        capturer.resync(BucketPosition.nothing());
-        Checkpointer checkpointer = new Checkpointer(capturer, 100_000, 100_000);
-        for (int i = 0; i < Checkpointer.PIN_STEP_FRAMES + 10; i++) {
-          s.execute("INSERT INTO t VALUES (randomblob(100))");
-        }
-        assertEquals(0, backfilledByApp(s), "read mark 0 blocks every backfill");
-        capturer.poll();
-        checkpointer.advancePin();
-        assertEquals(1, checkpointer.pinMoves());
-        s.execute("INSERT INTO t VALUES (randomblob(100))");
-        long backfilled = backfilledByApp(s);
-        assertTrue(backfilled >= Checkpointer.PIN_STEP_FRAMES,
-            "the app may now backfill up to the agent's new mark, got " + backfilled);
-        assertTrue(backfilled < capturer.walFrames() + 1,
-            "but not the commit the agent has not read: " + backfilled);
-        checkpointer.advancePin();
-        assertEquals(1, checkpointer.pinMoves(), "one commit since: the mark stays");
-      }
+    try (CaptureFixture f = CaptureFixture.open(dir, "app")) {
+      Capturer capturer = f.capturer;
+      Statement s = f.sql;
+      Checkpointer checkpointer = new Checkpointer(capturer, 100_000, 100_000);
+      f.insert((int) Checkpointer.PIN_STEP_FRAMES + 10, 100);
+      assertEquals(0, backfilledByApp(s), "read mark 0 blocks every backfill");
+      capturer.poll();
+      checkpointer.advancePin();
+      assertEquals(1, checkpointer.pinMoves());
+      f.insert(1, 100);
+      long backfilled = backfilledByApp(s);
+      assertTrue(backfilled >= Checkpointer.PIN_STEP_FRAMES,
+          "the app may now backfill up to the agent's new mark, got " + backfilled);
+      assertTrue(backfilled < capturer.walFrames() + 1,
+          "but not the commit the agent has not read: " + backfilled);
+      checkpointer.advancePin();
+      assertEquals(1, checkpointer.pinMoves(), "one commit since: the mark stays");
     }
   }
 
