@@ -290,7 +290,7 @@ public final class DatabaseAgent implements AutoCloseable {
         // uploads, and the barrier's flush is then a single upload round trip.
         Checkpointer.Outcome o =
             checkpointer.maybeCheckpoint(this::segmentDue, this::cutBetweenPasses,
-                this::flushBeforeBarrier, this::flushUnderBarrier);
+                this::flushBeforeBarrier, this::cutBeforeBarrier, this::flushUnderBarrier);
         checkpointer.maybePreallocate();
         capturer.session().holdCheckpointLock(); // no-op while held; see SqliteSession
         ship(!reqs.isEmpty());
@@ -522,6 +522,15 @@ public final class DatabaseAgent implements AutoCloseable {
    * the barrier never spools a large one while the app's writers wait.
    */
   private static final long CUT_BEFORE_BARRIER_BYTES = 4 << 20;
+
+  /**
+   * Right before a forced checkpoint's barrier: cut what was captured since {@link
+   * #flushBeforeBarrier}, so the barrier does not encode it; {@link #flushUnderBarrier} fsyncs it.
+   */
+  private void cutBeforeBarrier() {
+    cutForUpload();
+    lastCutMillis = clock.millis();
+  }
 
   /** Hands everything captured to the uploader (no fsync). */
   private void cutForUpload() {

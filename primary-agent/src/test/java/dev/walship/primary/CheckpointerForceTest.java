@@ -36,16 +36,16 @@ class CheckpointerForceTest {
       f.insert(40, 100);
       capturer.poll();
       assertEquals(Checkpointer.Outcome.NOT_NEEDED,
-          checkpointer.maybeCheckpoint(() -> false, NOTHING, NOTHING, NO_FLUSH),
+          checkpointer.maybeCheckpoint(() -> false, NOTHING, NOTHING, NOTHING, NO_FLUSH),
           "past the PASSIVE threshold, but no segment is due");
       assertEquals(Checkpointer.Outcome.PASSIVE,
-          checkpointer.maybeCheckpoint(() -> true, NOTHING, NOTHING, NO_FLUSH));
+          checkpointer.maybeCheckpoint(() -> true, NOTHING, NOTHING, NOTHING, NO_FLUSH));
 
       f.insert(40, 100);
       capturer.poll();
       assertTrue(capturer.walFrames() < 60, "the WAL restarted: " + capturer.walFrames());
       assertEquals(Checkpointer.Outcome.NOT_NEEDED,
-          checkpointer.maybeCheckpoint(() -> true, NOTHING, NOTHING, NO_FLUSH),
+          checkpointer.maybeCheckpoint(() -> true, NOTHING, NOTHING, NOTHING, NO_FLUSH),
           "the interval has not passed since the last barrier");
 
       f.insert(300, 100);
@@ -53,7 +53,7 @@ class CheckpointerForceTest {
       assertTrue(capturer.walFrames() >= 300, "frames " + capturer.walFrames());
       long barriers = checkpointer.barriers();
       assertEquals(Checkpointer.Outcome.PASSIVE,
-          checkpointer.maybeCheckpoint(() -> false, NOTHING, NOTHING, NO_FLUSH),
+          checkpointer.maybeCheckpoint(() -> false, NOTHING, NOTHING, NOTHING, NO_FLUSH),
           "forced: neither the interval nor the segment cadence holds it back");
       assertEquals(barriers + 1, checkpointer.barriers());
       long txid = capturer.lastTxid();
