@@ -84,6 +84,9 @@ public final class Checkpointer {
    */
   static final long FORCE_BYTES = 32_768L * (WalFrame.HEADER_SIZE + 4096);
 
+  /** How long each call tries to take the barrier ({@link SqliteSession#tryBarrierWithin}). */
+  static final long BARRIER_TRY_NANOS = 2_000_000;
+
   /** How long {@link #maybeCheckpoint} keeps retrying the barrier, call by call. */
   private static final long BARRIER_WAIT_NANOS = 1_000_000_000L;
 
@@ -252,7 +255,10 @@ public final class Checkpointer {
     if (!preallocate || pageSize <= 0) {
       return false;
     }
-    long max = WalHeader.SIZE + (truncatePages + passivePages) * (WalFrame.HEADER_SIZE + (long) pageSize);
+    // A busy WAL restarts in place soon after forcePages() (measured: at 1.1-1.5x it); past
+    // twice that, a checkpoint is being held back (an app reader) and the app may append.
+    long frames = Math.min(truncatePages + passivePages, 2 * forcePages());
+    long max = WalHeader.SIZE + frames * (WalFrame.HEADER_SIZE + (long) pageSize);
     if (!WalPreallocator.due(capturer.walEnd(), capturer.walBytes(), max)) {
       return false;
     }
@@ -615,7 +621,7 @@ public final class Checkpointer {
     SqliteSession s = capturer.session();
     attempted = true;
     lastAttemptNanos = nanoTime.getAsLong();
-    if (!s.tryBarrierNow()) {
+    if (!s.tryBarrierWithin(BARRIER_TRY_NANOS)) {
       return Outcome.SKIPPED_BUSY;
     }
     long barrierStart = System.nanoTime();

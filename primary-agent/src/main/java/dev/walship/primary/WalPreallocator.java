@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * The extension is due when fewer than a quarter of the file (at least 1 MiB, at most 32 MiB) is
  * left past the last frame the capture read; the file then grows by half its size, at least
  * {@link #MIN_STEP}, up to the largest size it had before (so after a TRUNCATE one extension
- * restores it) and never past {@code maxBytes} (a little more than the TRUNCATE threshold: the
- * WAL is truncated before it gets there). A WAL that restarts in place needs no more extensions
+ * restores it) and never past {@code maxBytes} (twice the size past which the agent forces a
+ * checkpoint, at most a little more than the TRUNCATE threshold). A WAL that restarts in place needs no more extensions
  * once it reached its high-water size, and a slow app's WAL, which the agent checkpoints long
  * before it holds 1,000 frames, is extended once by {@link #MIN_STEP}.
  *

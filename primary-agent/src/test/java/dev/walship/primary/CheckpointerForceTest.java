@@ -1,6 +1,8 @@
 package dev.walship.primary;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -89,6 +91,27 @@ class CheckpointerForceTest {
         }
         awaitIdle();
       }
+    }
+  }
+
+  @Test
+  void theBarrierIsRetriedForItsTimeAndTakenOnceTheWriterIsFree() throws Exception {
+    try (CaptureFixture f = CaptureFixture.open(dir, "barrier")) {
+      SqliteSession session = f.capturer.session();
+      f.sql.execute("BEGIN IMMEDIATE"); // the app holds SQLite's writer lock
+      long start = System.nanoTime();
+      assertFalse(session.tryBarrierWithin(20_000_000L));
+      assertTrue(System.nanoTime() - start >= 20_000_000L, "kept trying for 20 ms");
+      f.sql.execute("COMMIT");
+      assertTrue(session.tryBarrierWithin(20_000_000L));
+      f.sql.execute("PRAGMA busy_timeout=50");
+      try {
+        assertThrows(java.sql.SQLException.class,
+            () -> f.sql.execute("INSERT INTO t VALUES (1)"), "the app's writer now waits");
+      } finally {
+        session.releaseBarrier();
+      }
+      f.insert(1, 10);
     }
   }
 
