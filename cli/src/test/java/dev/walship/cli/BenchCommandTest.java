@@ -31,6 +31,8 @@ class BenchCommandTest {
     assertTrue(t.path("without_agent_commits_per_s").asDouble() > 0, r.toString());
     assertTrue(t.path("with_agent_commits_per_s").asDouble() > 0, r.toString());
     assertTrue(t.path("with_agent_run").path("txids_match_commits").asBoolean(), r.toString());
+    assertTrue(t.path("with_agent_continuous_commits_per_s").asDouble() > 0, r.toString());
+    assertTrue(t.path("with_agent_continuous_run").path("txids_match_commits").asBoolean(), r.toString());
     for (String k : List.of("max_rate", "fixed_rate")) {
       JsonNode l = r.path("lag").path(k);
       assertTrue(l.path("txids_match_commits").asBoolean(), k + ": " + l);
