@@ -34,10 +34,12 @@ import org.slf4j.LoggerFactory;
  *       barrier: fsync the WAL, move the read mark to the WAL's end, PASSIVE (which stops at that
  *       mark), read up to the mark — so the checkpoint under the barrier copies only the frames
  *       of the last few milliseconds; then read and make durable again while each pass still
- *       finds many new commits;
+ *       finds many new commits; one last backfill pass, and (forced checkpoints) cut what was
+ *       read since the durable flush;
  *   <li>{@code BEGIN IMMEDIATE} on the barrier connection, only if SQLite's writer lock is free at
- *       that instant (the app's writers then wait on their busy timeout); otherwise it is tried
- *       again on each later call, with capture running, for up to a second;
+ *       that instant (the app's writers then wait on their busy timeout), tried every ~20 us for
+ *       2 ms; otherwise it is tried again on each later call, with capture running, for up to a
+ *       second;
  *   <li>read the WAL to its end ({@link Capturer#poll()});
  *   <li>start making every captured commit durable ({@link DurableFlush}: the agent cuts them
  *       into spool files and fsyncs them on another thread; a restarted agent uploads those
