@@ -72,13 +72,12 @@ public final class DatabaseAgent implements AutoCloseable {
   private long lastActiveNanos = System.nanoTime();
   /** Retention runs at most this often (and only after a snapshot was uploaded). */
   static final long RETENTION_GAP_MILLIS = 3_600_000;
-  /** Set by {@link #flushBeforeBarrier}, cleared by {@link #flushUnderBarrier}. */
-  private boolean flushedBeforeBarrier;
   /**
-   * Spool files cut since {@link #flushBeforeBarrier} fsynced the spool: {@link
-   * #flushUnderBarrier} fsyncs them with its own.
+   * Spool files cut since {@link #flushBeforeBarrier} fsynced the spool, which {@link
+   * #flushUnderBarrier} fsyncs with its own; null when there was no such flush since the last
+   * barrier or the last {@link #ship} (then the barrier fsyncs every file waiting for upload).
    */
-  private final List<Path> cutSinceFlush = new java.util.ArrayList<>();
+  private List<Path> cutSinceFlush;
 
   private final DatabaseOptions options;
   private final ObjectStore store;
@@ -290,7 +289,7 @@ public final class DatabaseAgent implements AutoCloseable {
         // uploads, and the barrier's flush is then a single upload round trip.
         Checkpointer.Outcome o =
             checkpointer.maybeCheckpoint(this::segmentDue, this::cutBetweenPasses,
-                this::flushBeforeBarrier, this::cutBeforeBarrier, this::flushUnderBarrier);
+                this::flushBeforeBarrier, this::cutForUpload, this::flushUnderBarrier);
         checkpointer.maybePreallocate();
         capturer.session().holdCheckpointLock(); // no-op while held; see SqliteSession
         ship(!reqs.isEmpty());
@@ -369,9 +368,8 @@ public final class DatabaseAgent implements AutoCloseable {
       return;
     }
     cutForUpload();
-    lastCutMillis = now;
     // A checkpoint waiting for the writer lock must fsync this new spool file under its barrier.
-    flushedBeforeBarrier = false;
+    cutSinceFlush = null;
   }
 
   private synchronized List<CompletableFuture<Long>> takeSyncRequests() {
@@ -483,10 +481,14 @@ public final class DatabaseAgent implements AutoCloseable {
     if (!cut.isEmpty()) {
       lastCutMillis = clock.millis();
     }
-    cut.addAll(cutSinceFlush);
-    List<Path> files = flushedBeforeBarrier ? cut : uploader.pendingFiles();
-    flushedBeforeBarrier = false;
-    cutSinceFlush.clear();
+    List<Path> files;
+    if (cutSinceFlush == null) {
+      files = uploader.pendingFiles();
+    } else {
+      files = cut;
+      files.addAll(cutSinceFlush);
+      cutSinceFlush = null;
+    }
     if (files.isEmpty()) {
       return () -> { };
     }
@@ -524,22 +526,18 @@ public final class DatabaseAgent implements AutoCloseable {
   private static final long CUT_BEFORE_BARRIER_BYTES = 4 << 20;
 
   /**
-   * Right before a forced checkpoint's barrier: cut what was captured since {@link
+   * Hands everything captured to the uploader (no fsync) and records the time of the cut. Right
+   * before a forced checkpoint's barrier, this cuts what was captured since {@link
    * #flushBeforeBarrier}, so the barrier does not encode it; {@link #flushUnderBarrier} fsyncs it.
    */
-  private void cutBeforeBarrier() {
-    cutForUpload();
-    lastCutMillis = clock.millis();
-  }
-
-  /** Hands everything captured to the uploader (no fsync). */
   private void cutForUpload() {
     for (PendingSegment s : builder.cut()) {
       uploader.submit(s);
-      if (flushedBeforeBarrier) {
+      if (cutSinceFlush != null) {
         cutSinceFlush.add(s.file());
       }
     }
+    lastCutMillis = clock.millis();
   }
 
   /**
@@ -551,11 +549,9 @@ public final class DatabaseAgent implements AutoCloseable {
     if (options.syncInterval().isZero() || checkpointer.forcing()
         || builder.openPageBytes() > CUT_BEFORE_BARRIER_BYTES) {
       cutForUpload();
-      lastCutMillis = clock.millis();
     }
     builder.fsync(uploader.pendingFiles());
-    flushedBeforeBarrier = true;
-    cutSinceFlush.clear();
+    cutSinceFlush = new java.util.ArrayList<>();
   }
 
   private synchronized void pause(long millis) {

@@ -205,6 +205,7 @@ final class SqliteSession implements AutoCloseable {
    *
    * @param nanos how long to keep trying (nanoseconds)
    * @return false if the app held the writer lock at every try
+   * @throws PrimaryException if the barrier cannot be taken for another reason
    */
   boolean tryBarrierWithin(long nanos) {
     long deadline = System.nanoTime() + nanos;

@@ -72,7 +72,6 @@ final class WalPreallocator {
   private final Path walPath;
   private long highWater;
   private long extensions;
-  private long extendedBytes;
 
   /** @param walPath the database's {@code -wal} file */
   WalPreallocator(Path walPath) {
@@ -130,7 +129,6 @@ final class WalPreallocator {
     }
     highWater = Math.max(highWater, to);
     extensions++;
-    extendedBytes += to - from;
     long start = from;
     PREFAULT.execute(() -> prefault(walPath, start, to));
     return to - from;
@@ -139,11 +137,6 @@ final class WalPreallocator {
   /** Extensions made so far. */
   long extensions() {
     return extensions;
-  }
-
-  /** Bytes added by extensions so far. */
-  long extendedBytes() {
-    return extendedBytes;
   }
 
   /**
