@@ -10,9 +10,8 @@ import java.sql.Statement;
 import java.time.InstantSource;
 
 /**
- * For checkpointer tests: an app connection on a new WAL database with one table {@code t(x)}
- * and SQLite's autocheckpoint off (so only the agent checkpoints), an empty WAL (a new reader
- * gets read mark 0), and a {@link Capturer} resynced on it. Not thread-safe.
+ * For checkpointer tests: an app connection ({@link #openApp}) on a new database, an empty WAL (a
+ * new reader gets read mark 0), and a {@link Capturer} resynced on it. Not thread-safe.
  */
 final class CaptureFixture implements AutoCloseable {
   final Connection app;
@@ -28,11 +27,8 @@ final class CaptureFixture implements AutoCloseable {
   /** Creates {@code dir/name.db} and a spool directory beside it. */
   static CaptureFixture open(Path dir, String name) throws Exception {
     Path db = dir.resolve(name + ".db");
-    Connection app = DriverManager.getConnection("jdbc:sqlite:" + db);
+    Connection app = openApp(db);
     Statement s = app.createStatement();
-    s.execute("PRAGMA journal_mode=WAL");
-    s.execute("PRAGMA wal_autocheckpoint=0");
-    s.execute("CREATE TABLE t(x)");
     s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
     SegmentBuilder builder = new SegmentBuilder(
         name, Files.createDirectories(dir.resolve(name + ".spool")), Compression.NONE);
@@ -42,10 +38,29 @@ final class CaptureFixture implements AutoCloseable {
     return new CaptureFixture(app, s, capturer);
   }
 
+  /**
+   * The app's connection to {@code db}: WAL, SQLite's autocheckpoint off (only the agent
+   * checkpoints, nothing else restarts the WAL), table {@code t(id INTEGER PRIMARY KEY, v BLOB)}.
+   */
+  static Connection openApp(Path db) throws SQLException {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+    try (Statement s = c.createStatement()) {
+      s.execute("PRAGMA journal_mode=WAL");
+      s.execute("PRAGMA wal_autocheckpoint=0");
+      s.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+    }
+    return c;
+  }
+
   /** Commits {@code rows} one-row transactions of {@code bytes} random bytes each. */
   void insert(int rows, int bytes) throws SQLException {
+    insert(sql, rows, bytes);
+  }
+
+  /** As {@link #insert(int, int)}, through {@code s}. */
+  static void insert(Statement s, int rows, int bytes) throws SQLException {
     for (int i = 0; i < rows; i++) {
-      sql.execute("INSERT INTO t VALUES (randomblob(" + bytes + "))");
+      s.execute("INSERT INTO t(v) VALUES (randomblob(" + bytes + "))");
     }
   }
 

@@ -106,8 +106,8 @@ class CheckpointerForceTest {
       assertTrue(session.tryBarrierWithin(20_000_000L));
       f.sql.execute("PRAGMA busy_timeout=50");
       try {
-        assertThrows(java.sql.SQLException.class,
-            () -> f.sql.execute("INSERT INTO t VALUES (1)"), "the app's writer now waits");
+        assertThrows(java.sql.SQLException.class, () -> f.insert(1, 10),
+            "the app's writer now waits");
       } finally {
         session.releaseBarrier();
       }

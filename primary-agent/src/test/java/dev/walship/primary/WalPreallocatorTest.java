@@ -4,14 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walship.format.Compression;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.InstantSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,12 +36,11 @@ class WalPreallocatorTest {
   @Test
   void theAgentExtendsUnderTheBarrierAndEveryCommitIsCapturedAndRecovered() throws Exception {
     Path db = dir.resolve("app.db");
-    try (Connection app = openApp(db);
-        Statement s = app.createStatement();
-        Capturer capturer = tailing(db)) {
+    try (CaptureFixture f = CaptureFixture.open(dir, "app")) {
+      Capturer capturer = f.capturer;
       long startTxid = capturer.lastTxid();
       Checkpointer checkpointer = new Checkpointer(capturer, 100_000, 100_000);
-      insert(s, 0, 50);
+      f.insert(50, 100);
       capturer.poll();
       long before = Files.size(walOf(db));
       assertTrue(checkpointer.maybePreallocate(), "the app writes at the WAL's end");
@@ -52,7 +49,7 @@ class WalPreallocatorTest {
       assertEquals(1, checkpointer.walExtensions());
       assertFalse(checkpointer.maybePreallocate(), "plenty of room now");
 
-      insert(s, 50, 100);
+      f.insert(50, 100);
       assertEquals(after, Files.size(walOf(db)), "the app writes inside the file, not past it");
       assertEquals(50, capturer.poll(), "every commit written into the extension is captured");
       assertEquals(startTxid + 100, capturer.lastTxid());
@@ -75,11 +72,11 @@ class WalPreallocatorTest {
   @Test
   void aWalHeldByTheAppsWriterIsNotExtended() throws Exception {
     Path db = dir.resolve("app.db");
-    try (Connection app = openApp(db);
-        Statement s = app.createStatement();
-        Capturer capturer = tailing(db)) {
+    try (CaptureFixture f = CaptureFixture.open(dir, "app")) {
+      Capturer capturer = f.capturer;
+      Statement s = f.sql;
       Checkpointer checkpointer = new Checkpointer(capturer, 100_000, 100_000);
-      insert(s, 0, 10);
+      f.insert(10, 100);
       capturer.poll();
       long before = Files.size(walOf(db));
       s.execute("BEGIN IMMEDIATE"); // the app's writer lock: the size may change any moment
@@ -95,10 +92,10 @@ class WalPreallocatorTest {
       throws Exception {
     Path db = dir.resolve("app.db");
     Path wal = walOf(db);
-    try (Connection app = openApp(db);
+    try (Connection app = CaptureFixture.openApp(db);
         Statement s = app.createStatement();
         WalReader reader = new WalReader(wal)) {
-      insert(s, 0, 10);
+      CaptureFixture.insert(s, 10, 100);
       WalHeader first = reader.readHeader().orElseThrow();
       WalPreallocator p = new WalPreallocator(wal);
       long max = 64L << 20;
@@ -112,7 +109,7 @@ class WalPreallocatorTest {
       s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
       assertEquals(0, Files.size(wal));
       assertEquals(0, p.extend(first, max), "no WAL header: nothing to extend");
-      insert(s, 10, 20);
+      CaptureFixture.insert(s, 10, 100);
       long small = Files.size(wal);
       assertEquals(0, p.extend(first, max), "a WAL generation the capture does not tail is left alone");
       assertEquals(small, Files.size(wal));
@@ -133,12 +130,6 @@ class WalPreallocatorTest {
     assertFalse(Files.exists(wal), "the WAL file is never created");
   }
 
-  private static void insert(Statement s, int from, int to) throws Exception {
-    for (int i = from; i < to; i++) {
-      s.execute("INSERT INTO t(id, v) VALUES (" + i + ", randomblob(100))");
-    }
-  }
-
   private static long count(Statement s, String sql) throws Exception {
     try (ResultSet rs = s.executeQuery(sql)) {
       rs.next();
@@ -148,26 +139,5 @@ class WalPreallocatorTest {
 
   private static Path walOf(Path db) {
     return Path.of(db + "-wal");
-  }
-
-  /** The app's connection: WAL, no autocheckpoint (nothing restarts the WAL), table t. */
-  private static Connection openApp(Path db) throws Exception {
-    Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
-    try (Statement s = c.createStatement()) {
-      s.execute("PRAGMA journal_mode=WAL");
-      s.execute("PRAGMA wal_autocheckpoint=0");
-      s.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
-    }
-    return c;
-  }
-
-  /** The agent's capture of {@code db}, resynced with an empty bucket. */
-  private Capturer tailing(Path db) throws Exception {
-    SegmentBuilder builder =
-        new SegmentBuilder("app", Files.createDirectories(dir.resolve("spool")), Compression.NONE);
-    Capturer capturer = new Capturer(db, builder, InstantSource.system(), 1000);
-    capturer.open();
-    capturer.resync(BucketPosition.nothing());
-    return capturer;
   }
 }
